@@ -1,0 +1,215 @@
+// Package store is Sentinel's source of truth: services and their keys,
+// authorization models, relationship tuples, and the changelog that orders
+// every change.
+//
+// Every mutation is one SQL transaction that also appends changelog rows; a
+// row's sequence number is its revision. Revisions are assigned in commit
+// order (writers are serialized), so a reader that has applied every row up
+// to revision R has seen exactly the state committed at R: tailing the log
+// with "revision > R" never skips a row that commits late.
+//
+// Two implementations share one conformance suite (store/storetest):
+// store/postgres (pgx) and store/sqlite (modernc.org/sqlite, the embedded
+// default).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sentinel-auth/sentinel/tuple"
+)
+
+// Errors returned by every implementation; callers test with errors.Is.
+var (
+	// ErrNotFound: the named service, key or model does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: a service with that name exists already.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: a write of an existing tuple or a delete of a missing
+	// one, when the request did not ask to ignore it. Wrapped by
+	// *TupleConflictError, which names the tuple.
+	ErrConflict = errors.New("conflict")
+	// ErrModelChanged: the service's current model is not the one the
+	// caller validated its tuples against; validate again and retry.
+	ErrModelChanged = errors.New("authorization model changed")
+	// ErrNoModel: the service has no authorization model yet.
+	ErrNoModel = errors.New("no authorization model")
+	// ErrInvalidCursor: a ReadTuples cursor this store did not issue.
+	ErrInvalidCursor = errors.New("invalid cursor")
+)
+
+// TupleConflictError names the tuple that made a write fail with ErrConflict.
+type TupleConflictError struct {
+	Tuple  tuple.Tuple
+	Exists bool // true: a write of an existing tuple; false: a delete of a missing one
+}
+
+func (e *TupleConflictError) Error() string {
+	if e.Exists {
+		return "tuple " + e.Tuple.String() + " already exists"
+	}
+	return "tuple " + e.Tuple.String() + " does not exist"
+}
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *TupleConflictError) Unwrap() error { return ErrConflict }
+
+// Service is a tenant: an application with its own model and tuples.
+type Service struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Key is a service key. Only its SHA-256 hash is stored; Prefix is kept for
+// display ("sk_AbCd…").
+type Key struct {
+	ID         string
+	ServiceID  string
+	Prefix     string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+}
+
+// Active reports whether k authenticates at time now.
+func (k Key) Active(now time.Time) bool {
+	if k.RevokedAt != nil && !k.RevokedAt.After(now) {
+		return false
+	}
+	if k.ExpiresAt != nil && !k.ExpiresAt.After(now) {
+		return false
+	}
+	return true
+}
+
+// Model is one version of a service's authorization model.
+type Model struct {
+	ID        string
+	ServiceID string
+	Version   int // 1, 2, … per service
+	DSL       string
+	JSON      string // the model in OpenFGA's JSON form (protojson)
+	CreatedAt time.Time
+	Revision  uint64 // the changelog revision that introduced it
+}
+
+// Op is the kind of a changelog row.
+type Op string
+
+const (
+	OpWrite  Op = "write"  // a tuple was written
+	OpDelete Op = "delete" // a tuple was deleted
+	OpModel  Op = "model"  // a new model version became current (ModelID)
+	OpKey    Op = "key"    // a key of the service was created, rotated or revoked
+)
+
+// Change is one changelog row.
+type Change struct {
+	Revision  uint64
+	ServiceID string
+	Op        Op
+	Tuple     tuple.Tuple // for OpWrite and OpDelete
+	ModelID   string      // for OpModel
+	At        time.Time
+}
+
+// Policy says what to do with a no-op element of a tuple write.
+type Policy int
+
+const (
+	Fail   Policy = iota // fail the whole request with ErrConflict
+	Ignore               // skip the element; the rest is applied
+)
+
+// TupleWrite is one all-or-nothing tuple request. Writes and Deletes must not
+// repeat a tuple (callers validate that).
+type TupleWrite struct {
+	// ModelID is the model the writes were validated against; the write
+	// fails with ErrModelChanged if it is no longer current. Empty skips
+	// the check (deletes only).
+	ModelID     string
+	Writes      []tuple.Tuple
+	Deletes     []tuple.Tuple
+	OnDuplicate Policy
+	OnMissing   Policy
+}
+
+// TupleFilter selects tuples; empty fields match anything. User may be a
+// full user, or just a type (User.ID empty).
+type TupleFilter struct {
+	ObjectType string
+	ObjectID   string // only with ObjectType
+	Relation   string
+	User       tuple.User
+}
+
+// Snapshot is the state of every service at one revision: what datasync
+// loads at start.
+type Snapshot struct {
+	Revision uint64
+	// Models maps service id to its current model (services without a
+	// model are absent).
+	Models map[string]Model
+}
+
+// Store is the storage contract. Implementations are safe for concurrent use.
+type Store interface {
+	// Dialect returns "postgres" or "sqlite".
+	Dialect() string
+	Ping(ctx context.Context) error
+	Close() error
+
+	CreateService(ctx context.Context, name string) (Service, error)
+	ServiceByName(ctx context.Context, name string) (Service, error)
+	ServiceByID(ctx context.Context, id string) (Service, error)
+	ListServices(ctx context.Context) ([]Service, error)
+
+	// CreateKey stores a new key (hash = hex SHA-256 of the secret) and
+	// appends an OpKey change. If graceOthers is non-nil, every other
+	// active key of the service gets ExpiresAt = min(its expiry, now+grace)
+	// in the same transaction (rotation).
+	CreateKey(ctx context.Context, serviceID, hash, prefix string, graceOthers *time.Duration) (Key, error)
+	// KeyByHash returns the key with that hash, active or not.
+	KeyByHash(ctx context.Context, hash string) (Key, error)
+	ListKeys(ctx context.Context, serviceID string) ([]Key, error)
+	// RevokeKey revokes one key of the service now and appends an OpKey change.
+	RevokeKey(ctx context.Context, serviceID, keyID string) error
+	// TouchKey records a use of the key (best effort, not in the changelog).
+	TouchKey(ctx context.Context, keyID string, at time.Time) error
+
+	// AdminKeyHashes returns the hashes of the stored admin credentials.
+	AdminKeyHashes(ctx context.Context) ([]string, error)
+	AddAdminKey(ctx context.Context, hash string) error
+
+	// WriteModel stores a new current model version and appends an OpModel change.
+	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (Model, error)
+	// CurrentModel returns ErrNoModel if the service has none.
+	CurrentModel(ctx context.Context, serviceID string) (Model, error)
+	ModelByID(ctx context.Context, serviceID, modelID string) (Model, error)
+
+	// WriteTuples applies w atomically and returns the revision of its last
+	// changelog row (or the current head if nothing changed).
+	WriteTuples(ctx context.Context, serviceID string, w TupleWrite) (uint64, error)
+	// ReadTuples returns up to limit tuples after the opaque cursor, in a
+	// stable order, and the cursor of the next page ("" when done).
+	ReadTuples(ctx context.Context, serviceID string, f TupleFilter, cursor string, limit int) ([]tuple.Tuple, string, error)
+
+	// Changes returns up to limit changelog rows with revision > after.
+	// serviceID "" means every service (datasync); otherwise only that
+	// service's OpWrite, OpDelete and OpModel rows.
+	Changes(ctx context.Context, serviceID string, after uint64, limit int) ([]Change, error)
+	// HeadRevision is the newest committed revision (0 for an empty log).
+	HeadRevision(ctx context.Context) (uint64, error)
+	// LoadSnapshot reads, in one consistent read transaction, every tuple
+	// (streamed to fn with its service id) and every current model.
+	LoadSnapshot(ctx context.Context, fn func(serviceID string, t tuple.Tuple) error) (Snapshot, error)
+
+	// Notifications returns a channel that receives a value after changes
+	// are committed by any process, or nil if the engine cannot notify
+	// (then the reader polls). It is closed when ctx ends.
+	Notifications(ctx context.Context) <-chan struct{}
+}
