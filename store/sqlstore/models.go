@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/sentinel-auth/sentinel/store"
+)
+
+const modelColumns = "id, service_id, version, dsl, json, created_at, revision"
+
+// WriteModel stores a new model version (previous + 1, starting at 1) with a
+// random id, makes it current and appends an OpModel change; the model's
+// Revision is that change's revision. An unknown service is
+// store.ErrNotFound.
+func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (store.Model, error) {
+	m := store.Model{ID: uuid.NewString(), ServiceID: serviceID, DSL: dsl, JSON: jsonModel, CreatedAt: now()}
+	err := s.writeTx(ctx, func(w *writer) error {
+		if err := requireService(ctx, w.c, serviceID); err != nil {
+			return err
+		}
+		// Writers are serialized, so max+1 cannot race.
+		if err := w.c.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM models WHERE service_id = ?`,
+			serviceID).Scan(&m.Version); err != nil {
+			return fmt.Errorf("next version: %w", err)
+		}
+		rev, err := w.appendChanges(ctx, []store.Change{{ServiceID: serviceID, Op: store.OpModel, ModelID: m.ID, At: m.CreatedAt}})
+		if err != nil {
+			return err
+		}
+		m.Revision = rev
+		_, err = w.c.exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.ServiceID, m.Version, m.DSL, m.JSON, m.CreatedAt, int64(m.Revision))
+		if err != nil {
+			return fmt.Errorf("insert model: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Model{}, fmt.Errorf("write model of service %s: %w", serviceID, err)
+	}
+	return m, nil
+}
+
+// CurrentModel returns the service's newest model: store.ErrNoModel if it
+// has none, store.ErrNotFound if the service does not exist.
+func (s *Store) CurrentModel(ctx context.Context, serviceID string) (store.Model, error) {
+	m, err := scanModel(s.c.queryRow(ctx, `SELECT `+modelColumns+` FROM models WHERE service_id = ?
+		ORDER BY version DESC LIMIT 1`, serviceID))
+	if errors.Is(err, store.ErrNotFound) {
+		err = store.ErrNoModel
+		if serr := requireService(ctx, s.c, serviceID); serr != nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return store.Model{}, fmt.Errorf("current model of service %s: %w", serviceID, err)
+	}
+	return m, nil
+}
+
+// ModelByID returns one model of the service; a model id of another service
+// is store.ErrNotFound.
+func (s *Store) ModelByID(ctx context.Context, serviceID, modelID string) (store.Model, error) {
+	m, err := scanModel(s.c.queryRow(ctx, `SELECT `+modelColumns+` FROM models WHERE service_id = ? AND id = ?`,
+		serviceID, modelID))
+	if err != nil {
+		return store.Model{}, fmt.Errorf("model %s of service %s: %w", modelID, serviceID, err)
+	}
+	return m, nil
+}
+
+// currentModels returns every service's newest model, by service id.
+func currentModels(ctx context.Context, c conn) (map[string]store.Model, error) {
+	rows, err := c.query(ctx, `SELECT `+modelColumns+` FROM models m
+		WHERE version = (SELECT MAX(version) FROM models WHERE service_id = m.service_id)`)
+	if err != nil {
+		return nil, fmt.Errorf("read current models: %w", err)
+	}
+	out := make(map[string]store.Model)
+	err = scanAll(rows, func(r Rows) error {
+		m, err := scanModel(r)
+		out[m.ServiceID] = m
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read current models: %w", err)
+	}
+	return out, nil
+}
+
+// scanModel scans one row of modelColumns; no row is store.ErrNotFound.
+func scanModel(r Row) (store.Model, error) {
+	var (
+		m   store.Model
+		rev int64
+	)
+	if err := r.Scan(&m.ID, &m.ServiceID, &m.Version, &m.DSL, &m.JSON, &m.CreatedAt, &rev); err != nil {
+		return store.Model{}, notFound(err)
+	}
+	m.CreatedAt, m.Revision = m.CreatedAt.UTC(), uint64(rev)
+	return m, nil
+}
