@@ -1,0 +1,224 @@
+package datasync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/store"
+	"github.com/sentinel-auth/sentinel/store/sqlite"
+	"github.com/sentinel-auth/sentinel/tuple"
+)
+
+const testModel = `{"schema_version":"1.1","type_definitions":[{"type":"user"},{"type":"doc","relations":{"viewer":{"this":{}}},"metadata":{"relations":{"viewer":{"directly_related_user_types":[{"type":"user"}]}}}}]}`
+
+func openStore(t testing.TB) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func tp(t testing.TB, obj, user string) tuple.Tuple {
+	t.Helper()
+	x, err := tuple.Parse(tuple.Key{Object: obj, Relation: "viewer", User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// service creates a service with a model and returns its id and model id.
+func service(t testing.TB, st store.Store, name string) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	svc, err := st.CreateService(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.WriteModel(ctx, svc.ID, "", testModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc.ID, m.ID
+}
+
+func allowed(t testing.TB, eng *engine.Engine, svc string, x tuple.Tuple) bool {
+	t.Helper()
+	ok, err := eng.Check(context.Background(), svc, x.Object, x.Relation, x.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+func start(t testing.TB, src Source, opts Options) (*Syncer, *engine.Engine) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	eng, err := engine.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(src, eng, opts)
+	if _, err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s, eng
+}
+
+func TestLoadThenTail(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t)
+	svc, modelID := service(t, st, "a")
+	if _, err := st.WriteTuples(ctx, svc, store.TupleWrite{ModelID: modelID, Writes: []tuple.Tuple{tp(t, "doc:1", "user:anne")}}); err != nil {
+		t.Fatal(err)
+	}
+	s, eng := start(t, st, Options{PollInterval: time.Hour}) // only Poke and WaitFor wake it
+	if !allowed(t, eng, svc, tp(t, "doc:1", "user:anne")) {
+		t.Fatal("tuple from the snapshot not loaded")
+	}
+	if eng.Model(svc) == nil {
+		t.Fatal("model from the snapshot not loaded")
+	}
+	rev, err := st.WriteTuples(ctx, svc, store.TupleWrite{ModelID: modelID,
+		Writes:  []tuple.Tuple{tp(t, "doc:2", "user:bob")},
+		Deletes: []tuple.Tuple{tp(t, "doc:1", "user:anne")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.WaitFor(wctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	if allowed(t, eng, svc, tp(t, "doc:1", "user:anne")) || !allowed(t, eng, svc, tp(t, "doc:2", "user:bob")) {
+		t.Fatal("tailed changes not applied")
+	}
+	if s.Applied() != rev || s.AppliedRows() != 2 {
+		t.Fatalf("applied %d (%d rows), want %d (2 rows)", s.Applied(), s.AppliedRows(), rev)
+	}
+}
+
+// flaky fails every other Changes call.
+type flaky struct {
+	Source
+	calls atomic.Int64
+}
+
+func (f *flaky) Changes(ctx context.Context, svc string, after uint64, limit int) ([]store.Change, error) {
+	if f.calls.Add(1)%2 == 1 {
+		return nil, errors.New("injected failure")
+	}
+	return f.Source.Changes(ctx, svc, after, limit)
+}
+
+// TestRetriesNeverSkipOrRepeat writes from several goroutines while the
+// source fails intermittently and the batch size is tiny; every row must be
+// applied exactly once, in order.
+func TestRetriesNeverSkipOrRepeat(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t)
+	svc, modelID := service(t, st, "a")
+	src := &flaky{Source: st}
+	s, eng := start(t, src, Options{PollInterval: 5 * time.Millisecond, BatchSize: 3})
+	var wg sync.WaitGroup
+	var last atomic.Uint64
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 15; i++ {
+				x := tp(t, fmt.Sprintf("doc:%d", i), fmt.Sprintf("user:g%d", g))
+				w := store.TupleWrite{ModelID: modelID, Writes: []tuple.Tuple{x}}
+				if i%3 == 2 {
+					w = store.TupleWrite{Deletes: []tuple.Tuple{tp(t, fmt.Sprintf("doc:%d", i-1), fmt.Sprintf("user:g%d", g))}}
+				}
+				rev, err := st.WriteTuples(ctx, svc, w)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for {
+					cur := last.Load()
+					if rev <= cur || last.CompareAndSwap(cur, rev) {
+						break
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.WaitFor(wctx, last.Load()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.AppliedRows(); got != 60 {
+		t.Fatalf("applied %d rows, want 60", got)
+	}
+	for g := 0; g < 4; g++ {
+		for i := 0; i < 15; i++ {
+			want := i%3 == 0 // i%3==1 was deleted by i+1, i%3==2 was a delete
+			if got := allowed(t, eng, svc, tp(t, fmt.Sprintf("doc:%d", i), fmt.Sprintf("user:g%d", g))); got != want {
+				t.Errorf("doc:%d@user:g%d = %v, want %v", i, g, got, want)
+			}
+		}
+	}
+	if src.calls.Load() < 2 {
+		t.Fatal("the flaky source was never called twice")
+	}
+}
+
+func TestKeyChangesAndModelErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t)
+	svc, _ := service(t, st, "a")
+	changed := make(chan string, 4)
+	s, _ := start(t, st, Options{PollInterval: 5 * time.Millisecond, OnKeyChange: func(id string) { changed <- id }})
+	if _, err := st.CreateKey(ctx, svc, "ab12", "sk_ab12****", nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-changed:
+		if id != svc {
+			t.Fatalf("OnKeyChange(%q), want %q", id, svc)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnKeyChange not called for a new key")
+	}
+	m, err := st.WriteModel(ctx, svc, "", `{"schema_version":"1.1","type_definitions":"not a list"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.WaitFor(wctx, m.Revision); err != nil {
+		t.Fatal(err)
+	}
+	if errs := s.ModelErrors(); errs[svc] == nil {
+		t.Fatalf("an unloadable model must be reported, got %v", errs)
+	}
+}
+
+func TestWaitForRespectsContext(t *testing.T) {
+	t.Parallel()
+	s, _ := start(t, openStore(t), Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.WaitFor(ctx, 1_000_000); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitFor a revision that never comes: %v", err)
+	}
+}
