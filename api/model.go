@@ -1,0 +1,115 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sentinel-auth/sentinel/model"
+	"github.com/sentinel-auth/sentinel/store"
+)
+
+type putModelRequest struct {
+	DSL  string          `json:"dsl"`
+	JSON json.RawMessage `json:"json"`
+}
+
+type modelResponse struct {
+	ID        string          `json:"id"`
+	Version   int             `json:"version"`
+	DSL       string          `json:"dsl"`
+	JSON      json.RawMessage `json:"json"`
+	CreatedAt time.Time       `json:"created_at"`
+	Revision  string          `json:"revision"`
+}
+
+func toModelResponse(m store.Model) modelResponse {
+	return modelResponse{ID: m.ID, Version: m.Version, DSL: m.DSL, JSON: json.RawMessage(m.JSON),
+		CreatedAt: m.CreatedAt, Revision: token(m.Revision)}
+}
+
+// putModel validates and stores a new model version (DSL or JSON).
+func (s *Server) putModel(c *gin.Context) {
+	var req putModelRequest
+	if !bind(c, &req) {
+		return
+	}
+	hasJSON := len(req.JSON) > 0 && string(req.JSON) != "null"
+	if (req.DSL == "") == !hasJSON {
+		fail(c, http.StatusBadRequest, codeInvalidArgument, `send exactly one of "dsl" (OpenFGA DSL 1.1 text) or "json" (the model object)`)
+		return
+	}
+	var (
+		m   *model.Model
+		err error
+	)
+	if hasJSON {
+		m, err = model.ParseJSON(req.JSON)
+	} else {
+		m, err = model.ParseDSL(req.DSL)
+	}
+	if err != nil {
+		detail := errorDetail{Code: codeInvalidModel, Message: err.Error()}
+		var me *model.Error
+		if errors.As(err, &me) {
+			detail.Line, detail.Column = me.Line, me.Column
+		}
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, errorBody{Error: detail})
+		return
+	}
+	saved, err := s.cfg.Store.WriteModel(c.Request.Context(), service(c).ID, m.DSL(), m.JSON())
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
+	s.models.put(saved.ID, m)
+	s.settle(c.Request.Context(), saved.Revision)
+	c.JSON(http.StatusCreated, toModelResponse(saved))
+}
+
+func (s *Server) getModel(c *gin.Context) {
+	m, err := s.cfg.Store.CurrentModel(c.Request.Context(), service(c).ID)
+	if errors.Is(err, store.ErrNoModel) {
+		fail(c, http.StatusNotFound, codeNotFound, "the service has no authorization model yet; PUT /v1/model first")
+		return
+	}
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toModelResponse(m))
+}
+
+// modelCache keeps parsed models by id: model versions are immutable, so a
+// parsed version never goes stale.
+type modelCache struct {
+	mu sync.Mutex
+	m  map[string]*model.Model
+}
+
+func newModelCache() *modelCache { return &modelCache{m: map[string]*model.Model{}} }
+
+func (mc *modelCache) put(id string, m *model.Model) {
+	mc.mu.Lock()
+	mc.m[id] = m
+	mc.mu.Unlock()
+}
+
+func (mc *modelCache) get(sm store.Model) (*model.Model, error) {
+	mc.mu.Lock()
+	m, ok := mc.m[sm.ID]
+	mc.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := model.ParseJSON([]byte(sm.JSON))
+	if err != nil {
+		return nil, err
+	}
+	mc.put(sm.ID, m)
+	return m, nil
+}

@@ -1,0 +1,143 @@
+// Package api is Sentinel's HTTP layer: routes, request and response
+// shapes, caller authentication and error mapping. Handlers validate input
+// fully before touching the store, so a refused request changes nothing.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/identity/adminkey"
+	"github.com/sentinel-auth/sentinel/identity/servicekey"
+	"github.com/sentinel-auth/sentinel/store"
+)
+
+// Syncer is what the API needs of datasync.
+type Syncer interface {
+	Applied() uint64
+	Poke()
+	WaitFor(ctx context.Context, rev uint64) error
+	Lag(ctx context.Context) (applied, head uint64, err error)
+	ModelErrors() map[string]error
+}
+
+// Config wires a Server.
+type Config struct {
+	Store  store.Store
+	Engine *engine.Engine
+	Sync   Syncer
+	Keys   *servicekey.Authenticator
+	Admin  *adminkey.Verifier
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics and is served at /metrics; nil
+	// disables both.
+	Registry *prometheus.Registry
+	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// ConsistencyTimeout bounds how long a read waits for a revision
+	// (default 1s).
+	ConsistencyTimeout time.Duration
+}
+
+// Server serves the native /v1 API.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	models *modelCache
+	router *gin.Engine
+}
+
+// New builds the routes.
+func New(cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.ConsistencyTimeout <= 0 {
+		cfg.ConsistencyTimeout = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, models: newModelCache()}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recover, s.limitBody)
+	if cfg.Registry != nil {
+		r.Use(httpMetrics(cfg.Registry))
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	}
+	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.URL.Path) })
+	r.NoMethod(func(c *gin.Context) {
+		fail(c, http.StatusMethodNotAllowed, codeInvalidArgument, "method "+c.Request.Method+" not allowed on "+c.Request.URL.Path)
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	v1 := r.Group("/v1", s.serviceAuth)
+	v1.PUT("/model", s.putModel)
+	v1.GET("/model", s.getModel)
+	v1.POST("/tuples", s.writeTuples)
+	v1.GET("/tuples", s.readTuples)
+	v1.GET("/changes", s.changes)
+	v1.POST("/check", s.check)
+
+	admin := r.Group("/v1/admin", s.adminAuth)
+	admin.POST("/services", s.createService)
+	admin.GET("/services", s.listServices)
+	admin.GET("/services/:name/keys", s.listKeys)
+	admin.POST("/services/:name/keys", s.rotateKey)
+	admin.DELETE("/services/:name/keys/:id", s.revokeKey)
+
+	s.router = r
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in handler", "path", c.Request.URL.Path, "panic", v)
+			fail(c, http.StatusInternalServerError, codeInternal, "internal error")
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	}
+	c.Next()
+}
+
+func httpMetrics(reg *prometheus.Registry) gin.HandlerFunc {
+	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "sentinel_http_request_duration_seconds",
+		Help:    "HTTP request latency by route and status.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+	}, []string{"method", "route", "status"})
+	reg.MustRegister(dur)
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		dur.WithLabelValues(c.Request.Method, route, statusClass(c.Writer.Status())).Observe(time.Since(start).Seconds())
+	}
+}
+
+func statusClass(code int) string {
+	return string(rune('0'+code/100)) + "xx"
+}

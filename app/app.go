@@ -1,0 +1,124 @@
+// Package app assembles a Sentinel server from its parts: store, engine,
+// datasync, authentication and the HTTP API. cmd/sentinel runs it; tests
+// start it in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/sentinel-auth/sentinel/api"
+	"github.com/sentinel-auth/sentinel/datasync"
+	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/identity/adminkey"
+	"github.com/sentinel-auth/sentinel/identity/servicekey"
+	"github.com/sentinel-auth/sentinel/store"
+)
+
+// Config is everything a server needs besides its store.
+type Config struct {
+	// AdminKey is the configured admin credential; if empty and none is
+	// stored, one is generated and reported through GeneratedAdminKey.
+	AdminKey           string
+	PollInterval       time.Duration
+	KeyCacheTTL        time.Duration
+	MaxBodyBytes       int64
+	ConsistencyTimeout time.Duration
+	Logger             *slog.Logger
+}
+
+// App is a running Sentinel (datasync tailing) ready to serve HTTP.
+type App struct {
+	Handler http.Handler
+	Sync    *datasync.Syncer
+	Engine  *engine.Engine
+	// GeneratedAdminKey is set once, when this start generated the admin
+	// credential: print it to the operator, it is not stored in clear.
+	GeneratedAdminKey string
+	Load              datasync.LoadStats
+}
+
+// New loads the store into the engine and starts datasync; it runs until
+// ctx ends.
+func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.KeyCacheTTL <= 0 {
+		cfg.KeyCacheTTL = 30 * time.Second
+	}
+	admin, generated, err := adminkey.Bootstrap(ctx, st, cfg.AdminKey)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	auth := servicekey.NewAuthenticator(st, cfg.KeyCacheTTL)
+	syncer := datasync.New(st, eng, datasync.Options{
+		PollInterval: cfg.PollInterval,
+		OnKeyChange:  auth.Invalidate,
+		Logger:       cfg.Logger,
+	})
+	stats, err := syncer.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sentinel_datasync_applied_revision",
+		Help: "Newest changelog revision applied to the in-memory store.",
+	}, func() float64 { return float64(syncer.Applied()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "sentinel_datasync_rows_applied_total",
+		Help: "Changelog rows applied to the in-memory store since the initial load.",
+	}, func() float64 { return float64(syncer.AppliedRows()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sentinel_datasync_loaded_revision",
+		Help: "Changelog revision of the snapshot loaded at start.",
+	}, func() float64 { return float64(stats.Revision) }))
+	srv := api.New(api.Config{
+		Store: st, Engine: eng, Sync: syncer, Keys: auth, Admin: admin, Logger: cfg.Logger,
+		Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, ConsistencyTimeout: cfg.ConsistencyTimeout,
+	})
+	return &App{Handler: srv, Sync: syncer, Engine: eng, GeneratedAdminKey: generated, Load: stats}, nil
+}
+
+// Serve serves h on addr until ctx ends, then shuts down gracefully.
+func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
