@@ -183,3 +183,5 @@ func scrape(t *testing.T, base string) map[string]float64 {
 	}
 	return out
 }
+
+func sleep() { time.Sleep(10 * time.Millisecond) }
