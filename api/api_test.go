@@ -385,3 +385,47 @@ func TestReadTuplesPaging(t *testing.T) {
 		t.Fatalf("bad after: %d", r.Status)
 	}
 }
+
+func TestAdminAPI(t *testing.T) {
+	e := start(t, backends["sqlite"](t))
+	for _, c := range []struct {
+		method, path, key string
+		body              any
+		status            int
+	}{
+		{"POST", "/v1/admin/services", "", map[string]any{"name": "x"}, 401},
+		{"POST", "/v1/admin/services", "wrong", map[string]any{"name": "x"}, 401},
+		{"POST", "/v1/admin/services", adminKey, map[string]any{"name": "Bad Name"}, 400},
+		{"POST", "/v1/admin/services", adminKey, map[string]any{"name": ""}, 400},
+		{"POST", "/v1/admin/services", adminKey, map[string]any{"name": "notes"}, 201},
+		{"POST", "/v1/admin/services", adminKey, map[string]any{"name": "notes"}, 409},
+		{"GET", "/v1/admin/services/nope/keys", adminKey, nil, 404},
+		{"POST", "/v1/admin/services/notes/keys", adminKey, map[string]any{"grace": "-1h"}, 400},
+		{"POST", "/v1/admin/services/notes/keys", adminKey, map[string]any{"grace": "soon"}, 400},
+		{"POST", "/v1/admin/services/nope/keys", adminKey, nil, 404},
+		{"POST", "/v1/admin/services/notes/keys", adminKey, nil, 201},
+		{"DELETE", "/v1/admin/services/notes/keys/nope", adminKey, nil, 404},
+		{"GET", "/v1/admin/services", "sk_" + strings.Repeat("a", 43), nil, 401},
+		{"PATCH", "/v1/model", adminKey, nil, 405},
+		{"GET", "/v2/nothing", "", nil, 404},
+	} {
+		if r := e.do(c.method, c.path, c.key, c.body); r.Status != c.status {
+			t.Errorf("%s %s: %d, want %d: %s", c.method, c.path, r.Status, c.status, r.Raw)
+		}
+	}
+	r := e.must(200, e.do("GET", "/v1/admin/services", adminKey, nil))
+	if svcs := r.Body["services"].([]any); len(svcs) != 1 || svcs[0].(map[string]any)["name"] != "notes" {
+		t.Fatalf("services: %s", r.Raw)
+	}
+	r = e.must(200, e.do("GET", "/v1/admin/services/notes/keys", adminKey, nil))
+	keys := r.Body["keys"].([]any)
+	if len(keys) != 2 {
+		t.Fatalf("keys: %s", r.Raw)
+	}
+	for _, k := range keys {
+		km := k.(map[string]any)
+		if _, leaked := km["secret"]; leaked || km["active"] != true {
+			t.Fatalf("key listing: %v", km)
+		}
+	}
+}
