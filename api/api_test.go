@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,9 +12,6 @@ import (
 	"github.com/sentinel-auth/sentinel/app"
 	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/store"
-	"github.com/sentinel-auth/sentinel/store/postgres"
-	"github.com/sentinel-auth/sentinel/store/postgres/pgtest"
-	"github.com/sentinel-auth/sentinel/store/sqlite"
 )
 
 const adminKey = "sa_test_admin_key"
@@ -39,22 +35,8 @@ func init() { gin.SetMode(gin.TestMode) }
 
 // backends opens a fresh store of each kind.
 var backends = map[string]func(t *testing.T) store.Store{
-	"sqlite": func(t *testing.T) store.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	},
-	"postgres": func(t *testing.T) store.Store {
-		st, err := postgres.Open(context.Background(), pgtest.URL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	},
+	"sqlite":   func(t *testing.T) store.Store { return testenv.SQLiteStore(t) },
+	"postgres": func(t *testing.T) store.Store { return testenv.PostgresStore(t) },
 }
 
 type env struct {

@@ -10,9 +10,8 @@ import (
 	"testing"
 
 	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/store"
-	"github.com/sentinel-auth/sentinel/store/postgres"
-	"github.com/sentinel-auth/sentinel/store/postgres/pgtest"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
@@ -75,15 +74,8 @@ func heapMiB() float64 {
 func BenchmarkInitialLoad(b *testing.B) {
 	n := benchTuples(b)
 	backends := map[string]func(b *testing.B) store.Store{
-		"sqlite": func(b *testing.B) store.Store { return openStore(b) },
-		"postgres": func(b *testing.B) store.Store {
-			st, err := postgres.Open(context.Background(), pgtest.URL(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { st.Close() })
-			return st
-		},
+		"sqlite":   func(b *testing.B) store.Store { return openStore(b) },
+		"postgres": func(b *testing.B) store.Store { return testenv.PostgresStore(b) },
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(fmt.Sprintf("%s/tuples=%d", name, n), func(b *testing.B) {

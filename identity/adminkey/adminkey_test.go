@@ -2,21 +2,16 @@ package adminkey
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/sentinel-auth/sentinel/store/sqlite"
+	"github.com/sentinel-auth/sentinel/internal/testenv"
 )
 
 func TestBootstrap(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := testenv.SQLiteStore(t)
 
 	v, secret, err := Bootstrap(ctx, st, "")
 	if err != nil {

@@ -3,24 +3,15 @@ package servicekey
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/store"
-	"github.com/sentinel-auth/sentinel/store/sqlite"
 )
 
-func openStore(t *testing.T) store.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openStore(t *testing.T) store.Store { return testenv.SQLiteStore(t) }
 
 func TestGenerate(t *testing.T) {
 	t.Parallel()

@@ -4,25 +4,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/store"
 	"github.com/sentinel-auth/sentinel/store/sqlite"
 	"github.com/sentinel-auth/sentinel/store/storetest"
 )
 
-// open returns a Store in a fresh file, closed when t ends.
-func open(t testing.TB) *sqlite.Store {
-	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "sub", "sentinel.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return s
-}
+var open = testenv.SQLiteStore
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
