@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sentinel-auth/sentinel/engine"
 	"github.com/sentinel-auth/sentinel/revision"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
@@ -70,12 +71,12 @@ func (s *Server) check(c *gin.Context) {
 	}
 	// Read the revision before evaluating: the answer reflects at least it.
 	rev := s.cfg.Sync.Applied()
-	allowed, err := s.cfg.Engine.Check(c.Request.Context(), svc.ID, obj, req.Relation, user)
+	res, err := s.cfg.Engine.Check(c.Request.Context(), svc.ID, engine.CheckRequest{Object: obj, Relation: req.Relation, User: user})
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, checkResponse{Allowed: allowed, Revision: token(rev)})
+	c.JSON(http.StatusOK, checkResponse{Allowed: res.Allowed, Revision: token(rev)})
 }
 
 // consistent waits, bounded, until the requested revision is applied; it

@@ -45,7 +45,8 @@ func service(t testing.TB, st store.Store, name string) (string, string) {
 
 func allowed(t testing.TB, eng *engine.Engine, svc string, x tuple.Tuple) bool {
 	t.Helper()
-	ok, err := eng.Check(context.Background(), svc, x.Object, x.Relation, x.User)
+	res, err := eng.Check(context.Background(), svc, engine.CheckRequest{Object: x.Object, Relation: x.Relation, User: x.User})
+	ok := res.Allowed
 	if err != nil {
 		t.Fatal(err)
 	}

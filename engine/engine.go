@@ -73,9 +73,15 @@ func New(ctx context.Context) (*Engine, error) {
 	return &Engine{store: st, check: pq, models: map[string]*model.Model{}}, nil
 }
 
-// Check reports whether user has relation on object in the service's
-// tuples: directly, or through a wildcard tuple of the user's type.
-func (e *Engine) Check(ctx context.Context, serviceID string, object tuple.Object, relation string, user tuple.User) (bool, error) {
+// Check answers req against the service's tuples and current model.
+func (e *Engine) Check(ctx context.Context, serviceID string, req CheckRequest) (CheckResult, error) {
+	ok, err := e.checkDirect(ctx, serviceID, req.Object, req.Relation, req.User)
+	return CheckResult{Allowed: ok}, err
+}
+
+// checkDirect reports whether the tuple exists for the user itself or
+// through a wildcard of the user's type.
+func (e *Engine) checkDirect(ctx context.Context, serviceID string, object tuple.Object, relation string, user tuple.User) (bool, error) {
 	wildcard := ""
 	if !user.IsUserset() && !user.IsWildcard() {
 		wildcard = user.Type + ":" + tuple.Wildcard
