@@ -185,8 +185,12 @@ func (s *Syncer) setModel(serviceID string, m store.Model) {
 		s.log.Error("current model does not load", "service", serviceID, "model", m.ID, "err", err)
 		return
 	}
+	if err := s.eng.SetModel(serviceID, parsed); err != nil {
+		s.modelErrs.Store(serviceID, fmt.Errorf("model %s: %w", m.ID, err))
+		s.log.Error("current model does not compile", "service", serviceID, "model", m.ID, "err", err)
+		return
+	}
 	s.modelErrs.Delete(serviceID)
-	s.eng.SetModel(serviceID, parsed)
 }
 
 func (s *Syncer) run(ctx context.Context) {

@@ -13,63 +13,32 @@ type Mutation struct {
 	Tuple     tuple.Tuple
 }
 
-// Loader accumulates a full tuple set before it replaces the engine's
-// index in one step (the initial load). It is not safe for concurrent use.
-type Loader struct {
-	root  map[string]any
-	count int
-}
+// index is the tuple index: {"t": plain and wildcard users, "s": usersets},
+// see the package doc for the paths.
+type index map[string]any
 
-// NewLoader returns an empty Loader.
-func NewLoader() *Loader { return &Loader{root: map[string]any{}} }
+func newIndex() index { return index{"t": map[string]any{}, "s": map[string]any{}} }
 
-// Add records one tuple of a service.
-func (l *Loader) Add(serviceID string, t tuple.Tuple) {
-	if add(l.root, serviceID, t) {
-		l.count++
+// path returns the map keys of a tuple in the index, the leaf last.
+func path(serviceID string, t tuple.Tuple) []string {
+	if t.User.Relation != "" {
+		return []string{"s", serviceID, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.Relation, t.User.ID}
 	}
+	return []string{"t", serviceID, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.ID}
 }
 
-// Len is the number of distinct tuples added.
-func (l *Loader) Len() int { return l.count }
-
-// Replace swaps the whole tuple index for the Loader's content. The Loader
-// must not be used afterwards: the index keeps its maps.
-func (e *Engine) Replace(_ context.Context, l *Loader) error {
-	root := l.root
-	l.root = nil
-	e.store.replace(root)
-	return nil
-}
-
-// Apply applies mutations in order; a check sees all of them or none.
-// Writing an existing tuple or deleting a missing one is a no-op, so a
-// replayed batch is harmless.
-func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
-	if len(muts) == 0 {
-		return nil
+// add sets a tuple and reports whether it was new.
+func (ix index) add(serviceID string, t tuple.Tuple) bool {
+	keys := path(serviceID, t)
+	m := map[string]any(ix)
+	for _, k := range keys[:len(keys)-1] {
+		m = child(m, k)
 	}
-	e.store.apply(func(root map[string]any) {
-		for _, m := range muts {
-			if m.Delete {
-				remove(root, m.ServiceID, m.Tuple)
-			} else {
-				add(root, m.ServiceID, m.Tuple)
-			}
-		}
-	})
-	return nil
-}
-
-// add sets root[svc][object][relation][user] = true and reports whether it
-// was new.
-func add(root map[string]any, serviceID string, t tuple.Tuple) bool {
-	users := child(child(child(root, serviceID), t.Object.String()), t.Relation)
-	u := t.User.String()
-	if _, ok := users[u]; ok {
+	leaf := keys[len(keys)-1]
+	if _, ok := m[leaf]; ok {
 		return false
 	}
-	users[u] = true
+	m[leaf] = true
 	return true
 }
 
@@ -83,31 +52,71 @@ func child(m map[string]any, key string) map[string]any {
 }
 
 // remove deletes a tuple and prunes the maps it leaves empty, so memory
-// follows the live tuple count.
-func remove(root map[string]any, serviceID string, t tuple.Tuple) {
-	objects, ok := root[serviceID].(map[string]any)
-	if !ok {
-		return
+// follows the live tuple count. Removing a missing tuple is a no-op.
+func (ix index) remove(serviceID string, t tuple.Tuple) {
+	keys := path(serviceID, t)
+	maps := make([]map[string]any, len(keys))
+	m := map[string]any(ix)
+	for i, k := range keys[:len(keys)-1] {
+		maps[i] = m
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return
+		}
+		m = next
 	}
-	obj := t.Object.String()
-	relations, ok := objects[obj].(map[string]any)
-	if !ok {
-		return
+	maps[len(keys)-1] = m
+	delete(m, keys[len(keys)-1])
+	// Prune upwards, keeping the two roots ("t", "s").
+	for i := len(keys) - 1; i > 1 && len(maps[i]) == 0; i-- {
+		delete(maps[i-1], keys[i-1])
 	}
-	users, ok := relations[t.Relation].(map[string]any)
-	if !ok {
-		return
+}
+
+// Loader accumulates a full tuple set before it replaces the engine's
+// index in one step (the initial load). It is not safe for concurrent use.
+type Loader struct {
+	ix    index
+	count int
+}
+
+// NewLoader returns an empty Loader.
+func NewLoader() *Loader { return &Loader{ix: newIndex()} }
+
+// Add records one tuple of a service.
+func (l *Loader) Add(serviceID string, t tuple.Tuple) {
+	if l.ix.add(serviceID, t) {
+		l.count++
 	}
-	delete(users, t.User.String())
-	if len(users) > 0 {
-		return
+}
+
+// Len is the number of distinct tuples added.
+func (l *Loader) Len() int { return l.count }
+
+// Replace swaps the whole tuple index for the Loader's content. The Loader
+// must not be used afterwards: the index keeps its maps.
+func (e *Engine) Replace(_ context.Context, l *Loader) error {
+	ix := l.ix
+	l.ix = nil
+	e.store.replace(ix)
+	return nil
+}
+
+// Apply applies mutations in order; a check sees all of them or none.
+// Writing an existing tuple or deleting a missing one is a no-op, so a
+// replayed batch is harmless.
+func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
+	if len(muts) == 0 {
+		return nil
 	}
-	delete(relations, t.Relation)
-	if len(relations) > 0 {
-		return
-	}
-	delete(objects, obj)
-	if len(objects) == 0 {
-		delete(root, serviceID)
-	}
+	e.store.apply(func(ix index) {
+		for _, m := range muts {
+			if m.Delete {
+				ix.remove(m.ServiceID, m.Tuple)
+			} else {
+				ix.add(m.ServiceID, m.Tuple)
+			}
+		}
+	})
+	return nil
 }

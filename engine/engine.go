@@ -1,122 +1,164 @@
-// Package engine answers authorization questions by evaluating prepared Rego
-// queries against an in-memory OPA store that datasync keeps in step with the
-// changelog. No SQL is ever run on the check path.
+// Package engine answers authorization questions — check, list objects,
+// list users, expand — by evaluating Rego compiled from each service's
+// OpenFGA model (package engine/compiler) against an in-memory tuple index
+// that datasync keeps in step with the changelog. No SQL is ever run on the
+// query path.
 //
 // # Store layout
 //
-// Tuples live in one nested object, keyed so that a direct check is a single
-// ground reference (one store read, O(1) at any size):
+// The index is nested maps keyed so that every step of a traversal is a
+// ground lookup or a small enumeration, never a scan or a string split:
 //
-//	data.sentinel.tuples[<service id>][<object "type:id">][<relation>][<user>] = true
+//	data.sentinel.t[svc][type][id][relation][userType][userId] = true          plain users; userId "*" is a wildcard
+//	data.sentinel.s[svc][type][id][relation][userType][userRel][userId] = true userset users (group:eng#member)
 //
-// The index is held in plain Go maps behind OPA's storage interface (see
-// indexStore): a write is a map assignment, O(1) at any width and any batch
-// size, whereas OPA's AST-valued store rehashes the whole parent object on
-// every write (tens of milliseconds per tuple at 1M tuples) and its plain
-// in-memory store re-scans a transaction's pending writes on every write
-// (quadratic in the batch). Deletes prune maps that become empty, so memory
-// follows the live tuple count.
+// It is held in plain Go maps behind OPA's storage interface (indexStore):
+// a write is a map assignment, O(1) at any width and any batch size, whereas
+// OPA's AST-valued store rehashes the whole parent object on every write (tens
+// of milliseconds per tuple at 1M tuples) and its plain in-memory store
+// re-scans a transaction's pending writes on every write (quadratic in the
+// batch). A batch of changes is applied under the write lock, so an
+// evaluation sees all of it or none. Deletes prune maps that become empty.
+//
+// Contextual tuples ride on the evaluation's store transaction as an
+// overlay in the same shape, so the compiled Rego needs no special case.
 package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/types"
 
+	"github.com/sentinel-auth/sentinel/engine/compiler"
 	"github.com/sentinel-auth/sentinel/model"
-	"github.com/sentinel-auth/sentinel/policies"
-	"github.com/sentinel-auth/sentinel/tuple"
 )
 
-// tuplesPath is where the tuple index lives in the OPA store.
-var tuplesPath = storage.Path{"sentinel", "tuples"}
+// indexPath is where the tuple index lives in the OPA store.
+var indexPath = storage.Path{"sentinel"}
 
-// Engine evaluates checks against its in-memory copy of every service's
+// Options tune an Engine.
+type Options struct {
+	// MaxDepth bounds resolution depth (default 25, OpenFGA's).
+	MaxDepth int
+}
+
+// Engine evaluates queries against its in-memory copy of every service's
 // tuples and models. It is safe for concurrent use.
 type Engine struct {
 	store *indexStore
-	check rego.PreparedEvalQuery
+	opts  Options
 
 	mu     sync.RWMutex
-	models map[string]*model.Model // service id → current model
+	models map[string]*compiled // service id → current model
 }
 
-// New returns an Engine with an empty store and the built-in policies
-// compiled and prepared.
-func New(ctx context.Context) (*Engine, error) {
-	st := newIndexStore()
-	mods, err := policies.Modules()
+// New returns an Engine with an empty index.
+func New(_ context.Context, opts ...Options) (*Engine, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = compiler.DefaultMaxDepth
+	}
+	return &Engine{store: newIndexStore(), opts: o, models: map[string]*compiled{}}, nil
+}
+
+// errTooComplex is what the too_complex builtin fails with.
+var errTooComplex = errors.New("resolution depth exceeded")
+
+// tooComplex is called by generated Rego past the depth limit; with strict
+// builtin errors its error aborts the evaluation.
+var tooComplex = rego.Function1(&rego.Function{
+	Name: compiler.TooComplexBuiltin,
+	Decl: types.NewFunction(types.Args(types.S), types.B),
+}, func(_ rego.BuiltinContext, rel *ast.Term) (*ast.Term, error) {
+	return nil, fmt.Errorf("%w at %v", errTooComplex, rel)
+})
+
+// compiled is one model version compiled for one service, with its queries
+// prepared on first use.
+type compiled struct {
+	model    *model.Model
+	code     *compiler.Compiled
+	compiler *ast.Compiler
+
+	mu      sync.Mutex
+	queries map[[2]string]*rego.PreparedEvalQuery
+}
+
+// Compile compiles m to Rego for a service without installing it; it is
+// what `sentinel model compile` prints.
+func Compile(serviceID string, m *model.Model, maxDepth int) (*compiler.Compiled, error) {
+	return compiler.Compile(m, compiler.Options{Package: "sentinel.model", ServiceID: serviceID, MaxDepth: maxDepth})
+}
+
+// SetModel compiles m and makes it the service's current model. Checks in
+// flight finish on the previous version.
+func (e *Engine) SetModel(serviceID string, m *model.Model) error {
+	code, err := Compile(serviceID, m, e.opts.MaxDepth)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("compile model of service %s: %w", serviceID, err)
 	}
-	opts := []func(*rego.Rego){
-		rego.Query("data.sentinel.check.allowed"),
-		rego.Store(st),
-	}
-	names := make([]string, 0, len(mods))
-	for name := range mods {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		opts = append(opts, rego.Module(name, mods[name]))
-	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	c := ast.NewCompiler().WithBuiltins(map[string]*ast.Builtin{
+		compiler.TooComplexBuiltin: {Name: compiler.TooComplexBuiltin, Decl: types.NewFunction(types.Args(types.S), types.B)},
+	})
+	mod, err := ast.ParseModuleWithOpts("model.rego", code.Module, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
-		return nil, fmt.Errorf("prepare check query: %w", err)
+		return fmt.Errorf("parse compiled model of service %s: %w", serviceID, err)
 	}
-	return &Engine{store: st, check: pq, models: map[string]*model.Model{}}, nil
-}
-
-// Check answers req against the service's tuples and current model.
-func (e *Engine) Check(ctx context.Context, serviceID string, req CheckRequest) (CheckResult, error) {
-	ok, err := e.checkDirect(ctx, serviceID, req.Object, req.Relation, req.User)
-	return CheckResult{Allowed: ok}, err
-}
-
-// checkDirect reports whether the tuple exists for the user itself or
-// through a wildcard of the user's type.
-func (e *Engine) checkDirect(ctx context.Context, serviceID string, object tuple.Object, relation string, user tuple.User) (bool, error) {
-	wildcard := ""
-	if !user.IsUserset() && !user.IsWildcard() {
-		wildcard = user.Type + ":" + tuple.Wildcard
+	if c.Compile(map[string]*ast.Module{"model.rego": mod}); c.Failed() {
+		return fmt.Errorf("compile Rego of service %s: %w", serviceID, c.Errors)
 	}
-	input := ast.NewObject(
-		ast.Item(ast.InternedTerm("service"), ast.StringTerm(serviceID)),
-		ast.Item(ast.InternedTerm("object"), ast.StringTerm(object.String())),
-		ast.Item(ast.InternedTerm("relation"), ast.StringTerm(relation)),
-		ast.Item(ast.InternedTerm("user"), ast.StringTerm(user.String())),
-		ast.Item(ast.InternedTerm("wildcard"), ast.StringTerm(wildcard)),
-	)
-	rs, err := e.check.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
-		return false, fmt.Errorf("evaluate check %s#%s@%s: %w", object, relation, user, err)
-	}
-	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return false, fmt.Errorf("evaluate check %s#%s@%s: undefined result", object, relation, user)
-	}
-	allowed, ok := rs[0].Expressions[0].Value.(bool)
-	if !ok {
-		return false, fmt.Errorf("evaluate check %s#%s@%s: non-boolean result %v", object, relation, user, rs[0].Expressions[0].Value)
-	}
-	return allowed, nil
-}
-
-// SetModel makes m the current model of a service.
-func (e *Engine) SetModel(serviceID string, m *model.Model) {
+	cm := &compiled{model: m, code: code, compiler: c, queries: map[[2]string]*rego.PreparedEvalQuery{}}
 	e.mu.Lock()
-	e.models[serviceID] = m
+	e.models[serviceID] = cm
 	e.mu.Unlock()
+	return nil
 }
 
 // Model returns the current model of a service, or nil.
 func (e *Engine) Model(serviceID string) *model.Model {
+	if c := e.current(serviceID); c != nil {
+		return c.model
+	}
+	return nil
+}
+
+func (e *Engine) current(serviceID string) *compiled {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.models[serviceID]
+}
+
+// query returns the prepared query deciding objType#relation.
+func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string) (*rego.PreparedEvalQuery, error) {
+	key := [2]string{objType, relation}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if q, ok := c.queries[key]; ok {
+		return q, nil
+	}
+	src, ok := c.code.Query(objType, relation)
+	if !ok {
+		return nil, fmt.Errorf("%w: relation %q is not defined on type %q", ErrInvalidRequest, relation, objType)
+	}
+	pq, err := rego.New(
+		rego.Query(src),
+		rego.Compiler(c.compiler),
+		rego.Store(e.store),
+		tooComplex,
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s#%s: %w", objType, relation, err)
+	}
+	c.queries[key] = &pq
+	return &pq, nil
 }

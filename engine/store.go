@@ -10,8 +10,8 @@ import (
 )
 
 // indexStore is the OPA store the engine evaluates against. It serves
-// data.sentinel.tuples from the engine's own nested maps and delegates every
-// other path, and policies, to an inmem store.
+// data.sentinel (the tuple index) from the engine's own nested maps and
+// delegates every other path, and policies, to an inmem store.
 //
 // Why not inmem alone: an inmem write transaction keeps its pending writes in
 // a list that every further write scans, so a batch of n changelog rows costs
@@ -26,21 +26,24 @@ type indexStore struct {
 	inner storage.Store
 
 	mu   sync.RWMutex
-	root map[string]any // service id → object → relation → user → true
+	root index
 }
 
 func newIndexStore() *indexStore {
 	return &indexStore{
-		inner: inmem.NewFromObjectWithOpts(map[string]any{"sentinel": map[string]any{}}, inmem.OptRoundTripOnWrite(false)),
-		root:  map[string]any{},
+		inner: inmem.NewFromObjectWithOpts(map[string]any{}, inmem.OptRoundTripOnWrite(false)),
+		root:  newIndex(),
 	}
 }
 
-// txn wraps the inner transaction and owns one hold of the read lock.
+// txn wraps the inner transaction and owns one hold of the read lock. It
+// may carry an overlay: tuples visible to this evaluation only (contextual
+// tuples), in the index's shape.
 type txn struct {
 	storage.Transaction
-	once sync.Once
-	s    *indexStore
+	once    sync.Once
+	s       *indexStore
+	overlay index
 }
 
 func (t *txn) release() { t.once.Do(t.s.mu.RUnlock) }
@@ -75,18 +78,56 @@ func (s *indexStore) Abort(ctx context.Context, t storage.Transaction) {
 	s.inner.Abort(ctx, s.unwrap(t))
 }
 
-// Read serves paths under tuplesPath from the index (the caller's
-// transaction holds the read lock) and splices the index into reads of its
-// ancestors.
+// Read serves paths under indexPath from the index (the caller's
+// transaction holds the read lock), merged with the transaction's overlay,
+// and splices the index into reads of its ancestors.
 func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
-	if path.HasPrefix(tuplesPath) {
-		return lookup(s.root, path[len(tuplesPath):])
-	}
-	v, err := s.inner.Read(ctx, s.unwrap(t), path)
-	if err != nil || !tuplesPath.HasPrefix(path) {
+	if path.HasPrefix(indexPath) {
+		v, err := lookup(map[string]any(s.root), path[len(indexPath):])
+		if w, ok := t.(*txn); ok && w.overlay != nil {
+			if ov, oerr := lookup(map[string]any(w.overlay), path[len(indexPath):]); oerr == nil {
+				if err != nil {
+					return ov, nil
+				}
+				return merge(v, ov), nil
+			}
+		}
 		return v, err
 	}
-	return splice(v, tuplesPath[len(path):], s.root), nil
+	v, err := s.inner.Read(ctx, s.unwrap(t), path)
+	if err != nil || len(path) > 0 {
+		return v, err
+	}
+	// A read of the whole of data: add the index beside the rest.
+	root, _ := v.(map[string]any)
+	cp := make(map[string]any, len(root)+1)
+	for k, x := range root {
+		cp[k] = x
+	}
+	cp[indexPath[0]] = map[string]any(s.root)
+	return cp, nil
+}
+
+// merge returns base with overlay's keys added, copying only the maps on
+// the way (the index itself is never modified).
+func merge(base, overlay any) any {
+	bm, ok1 := base.(map[string]any)
+	om, ok2 := overlay.(map[string]any)
+	if !ok1 || !ok2 {
+		return overlay
+	}
+	out := make(map[string]any, len(bm)+len(om))
+	for k, v := range bm {
+		out[k] = v
+	}
+	for k, v := range om {
+		if cur, ok := out[k]; ok {
+			out[k] = merge(cur, v)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // lookup walks nested maps like inmem does.
@@ -107,30 +148,9 @@ func notFound(path storage.Path) error {
 	return &storage.Error{Code: storage.NotFoundErr, Message: path.String() + ": document does not exist"}
 }
 
-// splice returns a shallow copy of v with index placed at rest.
-func splice(v any, rest storage.Path, index map[string]any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return v
-	}
-	cp := make(map[string]any, len(m)+1)
-	for k, x := range m {
-		cp[k] = x
-	}
-	if len(rest) == 1 {
-		cp[rest[0]] = index
-	} else {
-		cp[rest[0]] = splice(cp[rest[0]], rest[1:], index)
-		if cp[rest[0]] == nil {
-			cp[rest[0]] = splice(map[string]any{}, rest[1:], index)
-		}
-	}
-	return cp
-}
-
 func (s *indexStore) Write(ctx context.Context, t storage.Transaction, op storage.PatchOp, path storage.Path, value any) error {
-	if path.HasPrefix(tuplesPath) || tuplesPath.HasPrefix(path) {
-		return fmt.Errorf("%v is maintained by datasync and cannot be written through OPA", tuplesPath)
+	if path.HasPrefix(indexPath) || indexPath.HasPrefix(path) {
+		return fmt.Errorf("%v is maintained by datasync and cannot be written through OPA", indexPath)
 	}
 	return s.inner.Write(ctx, s.unwrap(t), op, path, value)
 }
@@ -160,7 +180,7 @@ func (s *indexStore) DeletePolicy(ctx context.Context, t storage.Transaction, id
 }
 
 // replace swaps the whole index.
-func (s *indexStore) replace(root map[string]any) {
+func (s *indexStore) replace(root index) {
 	s.mu.Lock()
 	s.root = root
 	s.mu.Unlock()
@@ -168,7 +188,7 @@ func (s *indexStore) replace(root map[string]any) {
 
 // apply runs fn on the index under the write lock: evaluations see all of
 // fn's changes or none.
-func (s *indexStore) apply(fn func(root map[string]any)) {
+func (s *indexStore) apply(fn func(root index)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fn(s.root)

@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/sentinel-auth/sentinel/model"
+	"github.com/sentinel-auth/sentinel/tuple"
+)
+
+// Check answers req against the service's tuples and current model.
+func (e *Engine) Check(ctx context.Context, serviceID string, req CheckRequest) (CheckResult, error) {
+	c := e.current(serviceID)
+	if c == nil {
+		return CheckResult{}, ErrNoModel
+	}
+	if err := validateQuery(c.model, req.Object.Type, req.Relation, req.User); err != nil {
+		return CheckResult{}, err
+	}
+	overlay, err := contextual(c.model, serviceID, req.Contextual)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	allowed, err := e.eval(ctx, c, overlay, req.Object, req.Relation, req.User)
+	return CheckResult{Allowed: allowed}, err
+}
+
+// validateQuery refuses types, relations and users the model does not know.
+func validateQuery(m *model.Model, objType, relation string, user tuple.User) error {
+	if !m.HasType(objType) {
+		return fmt.Errorf("%w: type %q is not defined in the authorization model", ErrInvalidRequest, objType)
+	}
+	if !m.HasRelation(objType, relation) {
+		return fmt.Errorf("%w: relation %q is not defined on type %q", ErrInvalidRequest, relation, objType)
+	}
+	if !m.HasType(user.Type) {
+		return fmt.Errorf("%w: user type %q is not defined in the authorization model", ErrInvalidRequest, user.Type)
+	}
+	if user.Relation != "" && !m.HasRelation(user.Type, user.Relation) {
+		return fmt.Errorf("%w: relation %q is not defined on user type %q", ErrInvalidRequest, user.Relation, user.Type)
+	}
+	return nil
+}
+
+// contextual validates contextual tuples like writes and returns them as an
+// index overlay (nil when there are none).
+func contextual(m *model.Model, serviceID string, ts []tuple.Tuple) (index, error) {
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	ov := newIndex()
+	for i, t := range ts {
+		if err := m.ValidateTuple(t); err != nil {
+			return nil, fmt.Errorf("%w: contextual tuple %d (%s): %v", ErrInvalidRequest, i, t, err)
+		}
+		ov.add(serviceID, t)
+	}
+	return ov, nil
+}
+
+// eval runs the compiled decision of object#relation for user.
+func (e *Engine) eval(ctx context.Context, c *compiled, overlay index, object tuple.Object, relation string, user tuple.User) (bool, error) {
+	pq, err := e.query(ctx, c, object.Type, relation)
+	if err != nil {
+		return false, err
+	}
+	input := ast.NewObject(
+		ast.Item(ast.InternedTerm("id"), ast.StringTerm(object.ID)),
+		ast.Item(ast.InternedTerm("utype"), ast.StringTerm(user.Type)),
+		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(user.ID)),
+		ast.Item(ast.InternedTerm("urel"), ast.StringTerm(user.Relation)),
+	)
+	tx, err := e.store.NewTransaction(ctx)
+	if err != nil {
+		return false, fmt.Errorf("open store transaction: %w", err)
+	}
+	tx.(*txn).overlay = overlay
+	defer e.store.Abort(ctx, tx)
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx))
+	if err != nil {
+		if errors.Is(err, errTooComplex) || isTooComplex(err) {
+			return false, fmt.Errorf("%w: %s#%s@%s needs more than %d nested relations", ErrTooComplex, object, relation, user, e.opts.MaxDepth)
+		}
+		return false, fmt.Errorf("evaluate %s#%s@%s: %w", object, relation, user, err)
+	}
+	// A function call that is undefined yields no result: not allowed.
+	if len(rs) == 0 {
+		return false, nil
+	}
+	allowed, _ := rs[0].Expressions[0].Value.(bool)
+	return allowed, nil
+}
+
+// isTooComplex recognises the too_complex builtin's error after OPA has
+// wrapped it in its own error type, which keeps only the message.
+func isTooComplex(err error) bool {
+	return strings.Contains(err.Error(), errTooComplex.Error())
+}

@@ -1,0 +1,197 @@
+package compiler
+
+import (
+	"fmt"
+	"strings"
+
+	openfgav1 "github.com/openfga/api/proto/openfga/v1"
+)
+
+// scope is where a body is generated: the function's relation, mode and
+// depth, and the name of its path argument ("" outside recursive relations).
+type scope struct {
+	ri    *relInfo
+	has   bool
+	depth int
+	path  string
+}
+
+func (g *generator) emit(k fnKey) error {
+	ri := g.rels[k.rel]
+	name := g.fnName(k)
+	params := "id"
+	if ri.recursive {
+		params = "id, path"
+	}
+	if k.node == -1 {
+		// The cycle guard: a node already on the path is unknown.
+		key := fmt.Sprintf(`concat("", [%s, id])`, lit(fmt.Sprintf("%d:", ri.num)))
+		body := g.enqueue(fnKey{rel: k.rel, node: 0, has: k.has, depth: k.depth})
+		fmt.Fprintf(&g.out, "\n# %s (%s)\n", ri.key, modeDoc(k.has))
+		fmt.Fprintf(&g.out, "%s(%s) if {\n\tk := %s\n\tnot path[k]\n\t%s(id, path | {k})\n}\n", name, params, key, body)
+		if !k.has {
+			fmt.Fprintf(&g.out, "\n%s(%s) if path[%s]\n", name, params, key)
+		}
+		return nil
+	}
+	node := ri.nodes[k.node]
+	sc := scope{ri: ri, has: k.has, depth: k.depth}
+	if ri.recursive {
+		sc.path = "path"
+	}
+	bodies, err := g.bodies(sc, node)
+	if err != nil {
+		return err
+	}
+	if k.node == 0 {
+		// A userset is related to itself: T:id#R has R on T:id.
+		bodies = append(bodies, []string{
+			fmt.Sprintf("input.urel == %s", lit(ri.key.rel)),
+			fmt.Sprintf("input.utype == %s", lit(ri.key.typ)),
+			"input.uid == id",
+		})
+	}
+	if k.node == 0 || k.node == -1 {
+		fmt.Fprintf(&g.out, "\n# %s (%s)\n", ri.key, modeDoc(k.has))
+	}
+	if len(bodies) == 0 {
+		// Never true; Rego needs a body, so emit one that fails.
+		bodies = [][]string{{"false"}}
+	}
+	for _, b := range bodies {
+		fmt.Fprintf(&g.out, "%s(%s) if {\n\t%s\n}\n", name, params, strings.Join(b, "\n\t"))
+	}
+	return nil
+}
+
+func modeDoc(has bool) string {
+	if has {
+		return "definitely related"
+	}
+	return "related or unknown"
+}
+
+// bodies returns the alternatives (each a conjunction) of a rewrite node.
+func (g *generator) bodies(sc scope, u *openfgav1.Userset) ([][]string, error) {
+	switch v := u.GetUserset().(type) {
+	case *openfgav1.Userset_This:
+		return g.direct(sc), nil
+	case *openfgav1.Userset_ComputedUserset:
+		target := relKey{sc.ri.key.typ, v.ComputedUserset.GetRelation()}
+		return [][]string{{g.dispatch(sc, target, "id")}}, nil
+	case *openfgav1.Userset_TupleToUserset:
+		return g.tupleToUserset(sc, v.TupleToUserset), nil
+	case *openfgav1.Userset_Union:
+		var out [][]string
+		for _, c := range v.Union.GetChild() {
+			switch c.GetUserset().(type) {
+			case *openfgav1.Userset_Intersection, *openfgav1.Userset_Difference:
+				out = append(out, []string{g.sub(sc, c, sc.has)})
+			default:
+				bs, err := g.bodies(sc, c)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, bs...)
+			}
+		}
+		return out, nil
+	case *openfgav1.Userset_Intersection:
+		var body []string
+		for _, c := range v.Intersection.GetChild() {
+			body = append(body, g.sub(sc, c, sc.has))
+		}
+		return [][]string{body}, nil
+	case *openfgav1.Userset_Difference:
+		// has: base has and sub not may; may: base may and sub not has.
+		return [][]string{{
+			g.sub(sc, v.Difference.GetBase(), sc.has),
+			"not " + g.sub(sc, v.Difference.GetSubtract(), !sc.has),
+		}}, nil
+	}
+	return nil, fmt.Errorf("compile %s: unsupported rewrite %T", sc.ri.key, u.GetUserset())
+}
+
+// sub calls the function of a child node of the same relation.
+func (g *generator) sub(sc scope, child *openfgav1.Userset, has bool) string {
+	name := g.enqueue(fnKey{rel: sc.ri.key, node: sc.ri.nodeIndex[child], has: has, depth: sc.depth})
+	if sc.path != "" {
+		return fmt.Sprintf("%s(id, %s)", name, sc.path)
+	}
+	return name + "(id)"
+}
+
+// dispatch calls the entry of another relation (or the same one on another
+// object) one level deeper.
+func (g *generator) dispatch(sc scope, target relKey, idExpr string) string {
+	ti, ok := g.rels[target]
+	if !ok {
+		return "false"
+	}
+	if sc.depth+1 > g.opts.MaxDepth {
+		return fmt.Sprintf("%s(%s)", TooComplexBuiltin, lit(target.String()))
+	}
+	name := g.enqueue(fnKey{rel: target, node: g.entryNode(ti), has: sc.has, depth: sc.depth + 1})
+	if !ti.recursive {
+		return fmt.Sprintf("%s(%s)", name, idExpr)
+	}
+	path := "set()"
+	if sc.path != "" && ti.scc == sc.ri.scc {
+		path = sc.path
+	}
+	return fmt.Sprintf("%s(%s, %s)", name, idExpr, path)
+}
+
+func (g *generator) ref(index string, parts ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "data.sentinel.%s[%s]", index, lit(g.opts.ServiceID))
+	for _, p := range parts {
+		b.WriteString("[" + p + "]")
+	}
+	return b.String()
+}
+
+// direct is assignment ([user, user:*, group#member]): only the user types
+// the current model admits are looked at, so tuples an older model allowed
+// are ignored.
+func (g *generator) direct(sc scope) [][]string {
+	t, r := sc.ri.key.typ, sc.ri.key.rel
+	var out [][]string
+	for _, d := range g.m.DirectTypes(t, r) {
+		switch {
+		case d.Relation != "":
+			set := g.ref("s", lit(t), "id", lit(r), lit(d.Type), lit(d.Relation))
+			out = append(out,
+				// The user is this very userset.
+				[]string{fmt.Sprintf("input.urel == %s", lit(d.Relation)), fmt.Sprintf("input.utype == %s", lit(d.Type)), set + "[input.uid]"},
+				// The user is reached through the userset's members.
+				[]string{set + "[uid]", g.dispatch(sc, relKey{d.Type, d.Relation}, "uid")},
+			)
+		case d.IsWildcard():
+			out = append(out, []string{`input.urel == ""`, fmt.Sprintf("input.utype == %s", lit(d.Type)),
+				g.ref("t", lit(t), "id", lit(r), lit(d.Type), `"*"`)})
+		default:
+			out = append(out, []string{`input.urel == ""`, fmt.Sprintf("input.utype == %s", lit(d.Type)),
+				g.ref("t", lit(t), "id", lit(r), lit(d.Type), "input.uid")})
+		}
+	}
+	return out
+}
+
+// tupleToUserset is "target from tupleset": every parent object related
+// through the tupleset relation (of a type that defines target) is asked
+// for target.
+func (g *generator) tupleToUserset(sc scope, ttu *openfgav1.TupleToUserset) [][]string {
+	t := sc.ri.key.typ
+	tupleset := ttu.GetTupleset().GetRelation()
+	target := ttu.GetComputedUserset().GetRelation()
+	var out [][]string
+	for _, x := range g.tuplesetTypes(t, tupleset, target) {
+		out = append(out, []string{
+			g.ref("t", lit(t), "id", lit(tupleset), lit(x)) + "[pid]",
+			`pid != "*"`,
+			g.dispatch(sc, relKey{x, target}, "pid"),
+		})
+	}
+	return out
+}
