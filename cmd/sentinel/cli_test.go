@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -97,4 +98,28 @@ func waitStatus(t *testing.T, url, key string, status int) {
 		sleep()
 	}
 	t.Fatalf("GET %s never answered %d", url, status)
+}
+
+func TestModelCompile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := dir + "/good.fga"
+	bad := dir + "/bad.fga"
+	writeFile(t, good, "model\n  schema 1.1\ntype user\ntype group\n  relations\n    define member: [user, group#member]\n")
+	writeFile(t, bad, "model\n  schema 1.1\ntype user\n  relations\n    define viewer: [nobody]\n")
+	out, err := run(t, nil, "model", "compile", good)
+	if err != nil || !strings.Contains(out, "package sentinel.model") || !strings.Contains(out, "group#member") {
+		t.Fatalf("compile: %v\n%s", err, out)
+	}
+	out, err = run(t, nil, "model", "compile", bad)
+	if err == nil || !strings.Contains(out, "line 5") {
+		t.Fatalf("an invalid model must fail with its line: %v\n%s", err, out)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
