@@ -48,12 +48,12 @@ func validateQuery(m *model.Model, objType, relation string, user tuple.User) er
 }
 
 // contextual validates contextual tuples like writes and returns them as an
-// index overlay (nil when there are none).
-func contextual(m *model.Model, serviceID string, ts []tuple.Tuple) (index, error) {
+// overlay of indexes (nil when there are none).
+func contextual(m *model.Model, serviceID string, ts []tuple.Tuple) (*tuples, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
-	ov := newIndex()
+	ov := newTuples()
 	for i, t := range ts {
 		if err := m.ValidateTuple(t); err != nil {
 			return nil, fmt.Errorf("%w: contextual tuple %d (%s): %v", ErrInvalidRequest, i, t, err)
@@ -64,7 +64,7 @@ func contextual(m *model.Model, serviceID string, ts []tuple.Tuple) (index, erro
 }
 
 // eval runs the compiled decision of object#relation for user.
-func (e *Engine) eval(ctx context.Context, c *compiled, overlay index, object tuple.Object, relation string, user tuple.User) (bool, error) {
+func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object tuple.Object, relation string, user tuple.User) (bool, error) {
 	pq, err := e.query(ctx, c, object.Type, relation)
 	if err != nil {
 		return false, err
@@ -79,7 +79,9 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay index, object tu
 	if err != nil {
 		return false, fmt.Errorf("open store transaction: %w", err)
 	}
-	tx.(*txn).overlay = overlay
+	if overlay != nil {
+		tx.(*txn).overlay = overlay.fwd
+	}
 	defer e.store.Abort(ctx, tx)
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx))
 	if err != nil {

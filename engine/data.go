@@ -74,18 +74,18 @@ func (ix index) remove(serviceID string, t tuple.Tuple) {
 }
 
 // Loader accumulates a full tuple set before it replaces the engine's
-// index in one step (the initial load). It is not safe for concurrent use.
+// indexes in one step (the initial load). It is not safe for concurrent use.
 type Loader struct {
-	ix    index
+	ts    *tuples
 	count int
 }
 
 // NewLoader returns an empty Loader.
-func NewLoader() *Loader { return &Loader{ix: newIndex()} }
+func NewLoader() *Loader { return &Loader{ts: newTuples()} }
 
 // Add records one tuple of a service.
 func (l *Loader) Add(serviceID string, t tuple.Tuple) {
-	if l.ix.add(serviceID, t) {
+	if l.ts.add(serviceID, t) {
 		l.count++
 	}
 }
@@ -93,12 +93,12 @@ func (l *Loader) Add(serviceID string, t tuple.Tuple) {
 // Len is the number of distinct tuples added.
 func (l *Loader) Len() int { return l.count }
 
-// Replace swaps the whole tuple index for the Loader's content. The Loader
-// must not be used afterwards: the index keeps its maps.
+// Replace swaps every tuple index for the Loader's content. The Loader must
+// not be used afterwards: the engine keeps its maps.
 func (e *Engine) Replace(_ context.Context, l *Loader) error {
-	ix := l.ix
-	l.ix = nil
-	e.store.replace(ix)
+	ts := l.ts
+	l.ts = nil
+	e.store.replace(ts)
 	return nil
 }
 
@@ -109,12 +109,12 @@ func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
 	if len(muts) == 0 {
 		return nil
 	}
-	e.store.apply(func(ix index) {
+	e.store.apply(func(ts *tuples) {
 		for _, m := range muts {
 			if m.Delete {
-				ix.remove(m.ServiceID, m.Tuple)
+				ts.remove(m.ServiceID, m.Tuple)
 			} else {
-				ix.add(m.ServiceID, m.Tuple)
+				ts.add(m.ServiceID, m.Tuple)
 			}
 		}
 	})

@@ -91,6 +91,15 @@ type compiled struct {
 
 	mu      sync.Mutex
 	queries map[[2]string]*rego.PreparedEvalQuery
+
+	edgesOnce sync.Once
+	edges     *edges
+}
+
+// reverseEdges returns the model's reverse edges, computed on first use.
+func (c *compiled) reverseEdges() *edges {
+	c.edgesOnce.Do(func() { c.edges = newEdges(c.model) })
+	return c.edges
 }
 
 // Compile compiles m to Rego for a service without installing it; it is

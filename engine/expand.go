@@ -30,7 +30,7 @@ func (e *Engine) Expand(_ context.Context, serviceID string, req ExpandRequest) 
 	}
 	e.store.mu.RLock()
 	defer e.store.mu.RUnlock()
-	x := expander{m: m, ix: e.store.root, svc: serviceID, obj: req.Object, rel: req.Relation}
+	x := expander{m: m, ix: e.store.data.fwd, svc: serviceID, obj: req.Object, rel: req.Relation}
 	return x.node(rw), nil
 }
 

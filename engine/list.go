@@ -11,9 +11,12 @@ import (
 // ListObjects returns the ids of every object of req.Type on which req.User
 // has req.Relation, sorted, without duplicates.
 //
-// Candidates are the objects of that type that appear in the index (an
-// object without tuples cannot be reached); each is decided by the same
-// compiled check, so list and check never disagree.
+// Candidates come from reverse expansion: starting at the user, the reverse
+// index and the model's reverse edges are followed breadth first, so the
+// work grows with what the user can reach, not with the number of objects.
+// Where the relation depends only on unions, every candidate found is
+// proven by the path that found it; otherwise each candidate is decided by
+// the compiled check, so list and check never disagree.
 func (e *Engine) ListObjects(ctx context.Context, serviceID string, req ListObjectsRequest) ([]string, error) {
 	c := e.current(serviceID)
 	if c == nil {
@@ -26,8 +29,18 @@ func (e *Engine) ListObjects(ctx context.Context, serviceID string, req ListObje
 	if err != nil {
 		return nil, err
 	}
-	ids := e.store.objectIDs(overlay, serviceID, req.Type)
-	var out []string
+	target := relRef{req.Type, req.Relation}
+	e.store.mu.RLock()
+	found, cut := c.reverseEdges().expandFrom(e.store.data, overlay, serviceID, req.User, target, e.opts.MaxDepth)
+	e.store.mu.RUnlock()
+	if cut {
+		return nil, fmt.Errorf("%w: listing %s#%s for %s needs more than %d nested relations", ErrTooComplex, req.Type, req.Relation, req.User, e.opts.MaxDepth)
+	}
+	ids := sortedKeys(found)
+	if c.reverseEdges().exact[target] {
+		return ids, nil
+	}
+	out := ids[:0]
 	for _, id := range ids {
 		ok, err := e.eval(ctx, c, overlay, tuple.Object{Type: req.Type, ID: id}, req.Relation, req.User)
 		if err != nil {
@@ -82,33 +95,11 @@ func (e *Engine) ListUsers(ctx context.Context, serviceID string, req ListUsersR
 	return out, nil
 }
 
-// objectIDs lists, sorted, the ids of objects of a type in a service's
-// index and overlay.
-func (s *indexStore) objectIDs(overlay index, serviceID, objType string) []string {
-	set := map[string]bool{}
-	collect := func(ix index) {
-		for _, root := range []string{"t", "s"} {
-			if objs, err := lookup(map[string]any(ix), []string{root, serviceID, objType}); err == nil {
-				for id := range objs.(map[string]any) {
-					set[id] = true
-				}
-			}
-		}
-	}
-	s.mu.RLock()
-	collect(s.root)
-	s.mu.RUnlock()
-	if overlay != nil {
-		collect(overlay)
-	}
-	return sortedKeys(set)
-}
-
 // userIDs lists, sorted, the ids that could be users of the given type (and
 // userset relation) in a service: every id that appears as such a user,
 // "*" for wildcards, and for usersets every object of the type (a userset
 // contains itself).
-func (s *indexStore) userIDs(overlay index, serviceID, userType, userRel string) []string {
+func (s *indexStore) userIDs(overlay *tuples, serviceID, userType, userRel string) []string {
 	set := map[string]bool{}
 	collect := func(ix index) {
 		if userRel != "" {
@@ -147,10 +138,10 @@ func (s *indexStore) userIDs(overlay index, serviceID, userType, userRel string)
 		})
 	}
 	s.mu.RLock()
-	collect(s.root)
+	collect(s.data.fwd)
 	s.mu.RUnlock()
 	if overlay != nil {
-		collect(overlay)
+		collect(overlay.fwd)
 	}
 	return sortedKeys(set)
 }
@@ -168,7 +159,7 @@ func walk(m map[string]any, depth int, fn func(map[string]any)) {
 	}
 }
 
-func sortedKeys(set map[string]bool) []string {
+func sortedKeys[V any](set map[string]V) []string {
 	out := make([]string, 0, len(set))
 	for k := range set {
 		out = append(out, k)

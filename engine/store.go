@@ -26,13 +26,13 @@ type indexStore struct {
 	inner storage.Store
 
 	mu   sync.RWMutex
-	root index
+	data *tuples
 }
 
 func newIndexStore() *indexStore {
 	return &indexStore{
 		inner: inmem.NewFromObjectWithOpts(map[string]any{}, inmem.OptRoundTripOnWrite(false)),
-		root:  newIndex(),
+		data:  newTuples(),
 	}
 }
 
@@ -83,7 +83,7 @@ func (s *indexStore) Abort(ctx context.Context, t storage.Transaction) {
 // and splices the index into reads of its ancestors.
 func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
 	if path.HasPrefix(indexPath) {
-		v, err := lookup(map[string]any(s.root), path[len(indexPath):])
+		v, err := lookup(map[string]any(s.data.fwd), path[len(indexPath):])
 		if w, ok := t.(*txn); ok && w.overlay != nil {
 			if ov, oerr := lookup(map[string]any(w.overlay), path[len(indexPath):]); oerr == nil {
 				if err != nil {
@@ -104,7 +104,7 @@ func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path stora
 	for k, x := range root {
 		cp[k] = x
 	}
-	cp[indexPath[0]] = map[string]any(s.root)
+	cp[indexPath[0]] = map[string]any(s.data.fwd)
 	return cp, nil
 }
 
@@ -179,17 +179,17 @@ func (s *indexStore) DeletePolicy(ctx context.Context, t storage.Transaction, id
 	return s.inner.DeletePolicy(ctx, s.unwrap(t), id)
 }
 
-// replace swaps the whole index.
-func (s *indexStore) replace(root index) {
+// replace swaps the whole tuple set.
+func (s *indexStore) replace(ts *tuples) {
 	s.mu.Lock()
-	s.root = root
+	s.data = ts
 	s.mu.Unlock()
 }
 
 // apply runs fn on the index under the write lock: evaluations see all of
 // fn's changes or none.
-func (s *indexStore) apply(fn func(root index)) {
+func (s *indexStore) apply(fn func(ts *tuples)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fn(s.root)
+	fn(s.data)
 }
