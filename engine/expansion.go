@@ -194,3 +194,104 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 	}
 	return found, cut
 }
+
+// expandTo finds the users of the filter's shape related to start by
+// following tuples forward from it, as OpenFGA's list users does: a user
+// granted only through a wildcard is represented by the wildcard. Each
+// visited userset of the filter's type and relation is itself a result (a
+// userset contains itself). It reports whether the search was cut at
+// maxDepth. It must run under the store's read lock.
+func (e *edges) expandTo(ts, overlay *tuples, svc string, start node, filter tuple.User, maxDepth int) (map[string]bool, bool) {
+	found := map[string]bool{}
+	seen := map[node]bool{}
+	frontier := []node{start}
+	seen[start] = true
+	visit := func(n node) {
+		if !seen[n] {
+			seen[n] = true
+			frontier = append(frontier, n)
+		}
+	}
+	ids := func(keys ...string) map[string]any {
+		out := map[string]any{}
+		for _, src := range []*tuples{ts, overlay} {
+			if src == nil {
+				continue
+			}
+			if v, err := lookup(map[string]any(src.fwd), append([]string{keys[0], svc}, keys[1:]...)); err == nil {
+				for id, x := range v.(map[string]any) {
+					out[id] = x
+				}
+			}
+		}
+		return out
+	}
+	for depth := 0; len(frontier) > 0; depth++ {
+		if depth > maxDepth {
+			return found, true
+		}
+		current := frontier
+		frontier = nil
+		for _, n := range current {
+			if filter.Relation != "" && n.typ == filter.Type && n.rel == filter.Relation {
+				found[n.typ+":"+n.id+"#"+n.rel] = true
+			}
+			rw, _ := e.m.Relation(n.typ, n.rel)
+			e.forward(n, rw, filter, ids, visit, found)
+		}
+	}
+	return found, false
+}
+
+// forward visits what one rewrite of node n leads to.
+func (e *edges) forward(n node, rw *openfgav1.Userset, filter tuple.User, ids func(...string) map[string]any, visit func(node), found map[string]bool) {
+	switch v := rw.GetUserset().(type) {
+	case *openfgav1.Userset_This:
+		for _, d := range e.m.DirectTypes(n.typ, n.rel) {
+			switch {
+			case d.Relation != "":
+				for id := range ids("s", n.typ, n.id, n.rel, d.Type, d.Relation) {
+					visit(node{d.Type, id, d.Relation})
+				}
+			case d.IsWildcard():
+				if _, ok := ids("t", n.typ, n.id, n.rel, d.Type)[tuple.Wildcard]; ok && filter.Relation == "" && d.Type == filter.Type {
+					found[d.Type+":*"] = true
+				}
+			default:
+				if filter.Relation != "" || d.Type != filter.Type {
+					continue
+				}
+				for id := range ids("t", n.typ, n.id, n.rel, d.Type) {
+					if id != tuple.Wildcard {
+						found[d.Type+":"+id] = true
+					}
+				}
+			}
+		}
+	case *openfgav1.Userset_ComputedUserset:
+		visit(node{n.typ, n.id, v.ComputedUserset.GetRelation()})
+	case *openfgav1.Userset_TupleToUserset:
+		ts, target := v.TupleToUserset.GetTupleset().GetRelation(), v.TupleToUserset.GetComputedUserset().GetRelation()
+		for _, d := range e.m.DirectTypes(n.typ, ts) {
+			if d.Relation != "" || d.IsWildcard() || !e.m.HasRelation(d.Type, target) {
+				continue
+			}
+			for id := range ids("t", n.typ, n.id, ts, d.Type) {
+				if id != tuple.Wildcard {
+					visit(node{d.Type, id, target})
+				}
+			}
+		}
+	case *openfgav1.Userset_Union:
+		for _, c := range v.Union.GetChild() {
+			e.forward(n, c, filter, ids, visit, found)
+		}
+	case *openfgav1.Userset_Intersection:
+		for _, c := range v.Intersection.GetChild() {
+			e.forward(n, c, filter, ids, visit, found)
+		}
+	case *openfgav1.Userset_Difference:
+		// Users of the subtracted side are never granted by it.
+		e.forward(n, v.Difference.GetBase(), filter, ids, visit, found)
+	}
+}

@@ -55,7 +55,10 @@ func (e *Engine) ListObjects(ctx context.Context, serviceID string, req ListObje
 
 // ListUsers returns every user matching req.Filters that has req.Relation
 // on req.Object, sorted, without duplicates: "user:anne", "user:*" (a
-// wildcard grant), "group:eng#member".
+// wildcard grant), "group:eng#member". As in OpenFGA, users are found by
+// following tuples from the object, so a user granted only through a
+// wildcard is represented by the wildcard. Where the relation depends on an
+// intersection or exclusion, each user found is confirmed by the check.
 func (e *Engine) ListUsers(ctx context.Context, serviceID string, req ListUsersRequest) ([]string, error) {
 	c := e.current(serviceID)
 	if c == nil {
@@ -73,90 +76,40 @@ func (e *Engine) ListUsers(ctx context.Context, serviceID string, req ListUsersR
 	if err != nil {
 		return nil, err
 	}
+	start := node{req.Object.Type, req.Object.ID, req.Relation}
+	exact := c.reverseEdges().exact[relRef{req.Object.Type, req.Relation}]
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range req.Filters {
-		for _, id := range e.store.userIDs(overlay, serviceID, f.Type, f.Relation) {
-			u := tuple.User{Type: f.Type, ID: id, Relation: f.Relation}
-			if seen[u.String()] {
+		e.store.mu.RLock()
+		found, cut := c.reverseEdges().expandTo(e.store.data, overlay, serviceID, start, tuple.User{Type: f.Type, Relation: f.Relation}, e.opts.MaxDepth)
+		e.store.mu.RUnlock()
+		if cut {
+			return nil, fmt.Errorf("%w: listing users of %s#%s needs more than %d nested relations", ErrTooComplex, req.Object, req.Relation, e.opts.MaxDepth)
+		}
+		for _, u := range sortedKeys(found) {
+			if seen[u] {
 				continue
 			}
-			seen[u.String()] = true
-			ok, err := e.eval(ctx, c, overlay, req.Object, req.Relation, u)
-			if err != nil {
-				return nil, err
+			seen[u] = true
+			if !exact {
+				user, err := tuple.ParseUser(u)
+				if err != nil {
+					return nil, fmt.Errorf("list users: found malformed user %q: %w", u, err)
+				}
+				ok, err := e.eval(ctx, c, overlay, req.Object, req.Relation, user)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					continue
+				}
 			}
-			if ok {
-				out = append(out, u.String())
-			}
+			out = append(out, u)
 		}
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// userIDs lists, sorted, the ids that could be users of the given type (and
-// userset relation) in a service: every id that appears as such a user,
-// "*" for wildcards, and for usersets every object of the type (a userset
-// contains itself).
-func (s *indexStore) userIDs(overlay *tuples, serviceID, userType, userRel string) []string {
-	set := map[string]bool{}
-	collect := func(ix index) {
-		if userRel != "" {
-			if objs, err := lookup(map[string]any(ix), []string{"t", serviceID, userType}); err == nil {
-				for id := range objs.(map[string]any) {
-					set[id] = true
-				}
-			}
-			if objs, err := lookup(map[string]any(ix), []string{"s", serviceID, userType}); err == nil {
-				for id := range objs.(map[string]any) {
-					set[id] = true
-				}
-			}
-		}
-		root, depth := "t", 4 // type → id → relation → userType
-		if userRel != "" {
-			root, depth = "s", 4
-		}
-		svc, err := lookup(map[string]any(ix), []string{root, serviceID})
-		if err != nil {
-			return
-		}
-		walk(svc.(map[string]any), depth, func(leaf map[string]any) {
-			users, ok := leaf[userType].(map[string]any)
-			if !ok {
-				return
-			}
-			if userRel != "" {
-				if users, ok = users[userRel].(map[string]any); !ok {
-					return
-				}
-			}
-			for id := range users {
-				set[id] = true
-			}
-		})
-	}
-	s.mu.RLock()
-	collect(s.data.fwd)
-	s.mu.RUnlock()
-	if overlay != nil {
-		collect(overlay.fwd)
-	}
-	return sortedKeys(set)
-}
-
-// walk calls fn with every map depth-1 levels below m.
-func walk(m map[string]any, depth int, fn func(map[string]any)) {
-	if depth == 1 {
-		fn(m)
-		return
-	}
-	for _, v := range m {
-		if c, ok := v.(map[string]any); ok {
-			walk(c, depth-1, fn)
-		}
-	}
 }
 
 func sortedKeys[V any](set map[string]V) []string {

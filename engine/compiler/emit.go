@@ -171,7 +171,8 @@ func (g *generator) direct(sc scope) [][]string {
 			out = append(out, []string{`input.urel == ""`, fmt.Sprintf("input.utype == %s", lit(d.Type)),
 				g.ref("t", lit(t), "id", lit(r), lit(d.Type), `"*"`)})
 		default:
-			out = append(out, []string{`input.urel == ""`, fmt.Sprintf("input.utype == %s", lit(d.Type)),
+			// A stored wildcard only counts where the model admits it.
+			out = append(out, []string{`input.urel == ""`, fmt.Sprintf("input.utype == %s", lit(d.Type)), `input.uid != "*"`,
 				g.ref("t", lit(t), "id", lit(r), lit(d.Type), "input.uid")})
 		}
 	}
