@@ -27,7 +27,22 @@ func (e *Engine) Check(ctx context.Context, serviceID string, req CheckRequest) 
 		return CheckResult{}, err
 	}
 	allowed, err := e.eval(ctx, c, overlay, req.Object, req.Relation, req.User)
-	return CheckResult{Allowed: allowed}, err
+	if err != nil || !req.Explain {
+		return CheckResult{Allowed: allowed}, err
+	}
+	return CheckResult{Allowed: allowed, Explanation: e.explain(c, overlay, serviceID, req, allowed)}, nil
+}
+
+// explain re-derives a decision with its steps.
+func (e *Engine) explain(c *compiled, overlay *tuples, serviceID string, req CheckRequest, allowed bool) *Explanation {
+	e.store.mu.RLock()
+	defer e.store.mu.RUnlock()
+	x := &explainer{m: c.model, ts: e.store.data, ov: overlay, svc: serviceID, user: req.User, maxDepth: e.opts.MaxDepth, path: map[string]bool{}}
+	if allowed {
+		_, steps := x.check(req.Object, req.Relation, 0)
+		return &Explanation{Path: steps}
+	}
+	return &Explanation{Tried: x.tried(req.Object, req.Relation)}
 }
 
 // validateQuery refuses types, relations and users the model does not know.

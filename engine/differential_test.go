@@ -16,8 +16,8 @@ import (
 
 // The differential test (SpiceDB's idea): random models and tuple sets;
 // for every (object, relation, user) the compiled Rego must agree with a
-// naive reference evaluator written independently here, and check, list
-// objects and list users must agree with each other.
+// naive reference evaluator written independently here, and check, explain,
+// list objects and list users must agree with each other.
 
 // tri is a three-valued answer: a cycle is unknown, as in OpenFGA.
 type tri int
@@ -215,6 +215,10 @@ func TestDifferential(t *testing.T) {
 					checks++
 					if got.Allowed != exp {
 						t.Errorf("seed %d: check %s#%s@%s = %v, reference says %v\nmodel:\n%s\ntuples: %v", seed, obj, rel, u, got.Allowed, exp, dsl, ts)
+					}
+					x := &explainer{m: m, ts: e.store.data, svc: "svc", user: u, maxDepth: e.opts.MaxDepth, path: map[string]bool{}}
+					if v, _ := x.check(obj, rel, 0); (v == vYes) != got.Allowed {
+						t.Errorf("seed %d: explain of %s#%s@%s derives %v, check says %v\n%s", seed, obj, rel, u, v, got.Allowed, dsl)
 					}
 					if exp {
 						want = append(want, obj.ID)

@@ -251,3 +251,36 @@ func TestStoreServesIndexThroughOPA(t *testing.T) {
 		t.Fatalf("writes elsewhere go to the inner store: %v", err)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEngine(t, testModel)
+	write(t, e,
+		[3]string{"group:eng", "member", "user:anne"},
+		[3]string{"folder:root", "viewer", "group:eng#member"},
+		[3]string{"doc:1", "parent", "folder:root"},
+	)
+	ask := func(user string) CheckResult {
+		tp := mustTuple(t, "doc:1", "viewer", user)
+		res, err := e.Check(ctx, "svc", CheckRequest{Object: tp.Object, Relation: tp.Relation, User: tp.User, Explain: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := ask("user:anne")
+	want := []string{
+		"doc:1#viewer ← folder:root#viewer (via doc:1#parent@folder:root)",
+		"folder:root#viewer@group:eng#member (tuple)",
+		"group:eng#member@user:anne (tuple)",
+		"doc:1#viewer: the excluded branch does not apply",
+	}
+	if !res.Allowed || fmt.Sprint(res.Explanation.Path) != fmt.Sprint(want) {
+		t.Fatalf("explain allowed:\n got %q\nwant %q", res.Explanation.Path, want)
+	}
+	res = ask("user:zed")
+	if res.Allowed || len(res.Explanation.Tried) != 1 || res.Explanation.Tried[0] != "doc:1#viewer: exclusion → false" {
+		t.Fatalf("explain denied: %+v", res.Explanation)
+	}
+}
