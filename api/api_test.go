@@ -45,10 +45,14 @@ type env struct {
 	st  store.Store
 }
 
-func start(t *testing.T, st store.Store) *env {
+func start(t *testing.T, st store.Store, opts ...func(*app.Config)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey})
+	cfg := app.Config{AdminKey: adminKey}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := app.New(ctx, st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

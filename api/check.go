@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/sentinel-auth/sentinel/engine"
 	"github.com/sentinel-auth/sentinel/revision"
@@ -22,61 +23,50 @@ type checkRequest struct {
 	Object      string       `json:"object"`
 	Relation    string       `json:"relation"`
 	User        string       `json:"user"`
+	Contextual  []tuple.Key  `json:"contextual_tuples"`
 	Consistency *consistency `json:"consistency"`
+	Explain     bool         `json:"explain"`
 }
 
 type checkResponse struct {
-	Allowed  bool   `json:"allowed"`
-	Revision string `json:"revision"`
+	Allowed     bool                `json:"allowed"`
+	Revision    string              `json:"revision"`
+	DecisionID  string              `json:"decision_id"`
+	Explanation *engine.Explanation `json:"explanation,omitempty"`
 }
 
-// check answers from the engine's in-memory store only.
+// check answers from the engine's in-memory store only. Syntax is checked
+// here; whether the type, relation, user and contextual tuples fit the model
+// is the engine's judgement (ErrInvalidRequest → 400).
 func (s *Server) check(c *gin.Context) {
 	var req checkRequest
 	if !bind(c, &req) {
 		return
 	}
-	obj, err := tuple.ParseObject(req.Object)
-	var user tuple.User
-	if err == nil {
-		user, err = tuple.ParseUser(req.User)
-	}
-	if err == nil && !tuple.ValidRelation(req.Relation) {
-		err = fmt.Errorf("relation %q is invalid", req.Relation)
-	}
+	q, err := parseQuestion(req.Object, req.Relation, req.User, req.Contextual)
 	if err != nil {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
 	svc := service(c)
-	if !s.consistent(c, req.Consistency) {
-		return
-	}
-	m := s.cfg.Engine.Model(svc.ID)
-	if m == nil {
-		fail(c, http.StatusBadRequest, codeNoModel, "the service has no authorization model; PUT /v1/model first")
-		return
-	}
-	if !m.HasType(obj.Type) {
-		fail(c, http.StatusBadRequest, codeInvalidArgument, fmt.Sprintf("type %q is not defined in the authorization model", obj.Type))
-		return
-	}
-	if _, ok := m.Relation(obj.Type, req.Relation); !ok {
-		fail(c, http.StatusBadRequest, codeInvalidArgument, fmt.Sprintf("relation %q is not defined on type %q", req.Relation, obj.Type))
-		return
-	}
-	if !m.HasType(user.Type) {
-		fail(c, http.StatusBadRequest, codeInvalidArgument, fmt.Sprintf("user type %q is not defined in the authorization model", user.Type))
+	if !s.consistent(c, req.Consistency) || !s.requireModel(c, svc.ID) {
 		return
 	}
 	// Read the revision before evaluating: the answer reflects at least it.
 	rev := s.cfg.Sync.Applied()
-	res, err := s.cfg.Engine.Check(c.Request.Context(), svc.ID, engine.CheckRequest{Object: obj, Relation: req.Relation, User: user})
+	res, err := s.cfg.Engine.Check(c.Request.Context(), svc.ID, engine.CheckRequest{
+		Object: q.object, Relation: q.relation, User: q.user, Contextual: q.contextual, Explain: req.Explain})
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, checkResponse{Allowed: res.Allowed, Revision: token(rev)})
+	id := uuid.NewString()
+	s.logDecision(c, id, svc.ID, q, res.Allowed)
+	out := checkResponse{Allowed: res.Allowed, Revision: token(rev), DecisionID: id}
+	if req.Explain {
+		out.Explanation = res.Explanation
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // consistent waits, bounded, until the requested revision is applied; it

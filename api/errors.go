@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sentinel-auth/sentinel/engine"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
@@ -24,7 +25,11 @@ const (
 	codeNoModel          = "no_model"
 	codeAlreadyExists    = "already_exists"
 	codeDeadlineExceeded = "consistency_timeout"
+	codeTooComplex       = "resolution_too_complex"
 )
+
+// noModelMessage is the message of every no_model error.
+const noModelMessage = "the service has no authorization model; PUT /v1/model first"
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -41,20 +46,30 @@ func fail(c *gin.Context, status int, code, msg string) {
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: msg}})
 }
 
-// failErr maps store errors to their status; anything else is a 500 whose
-// detail goes to the log, not the client.
+// failErr maps store and engine errors to their status; anything else is a
+// 500 whose detail goes to the log, not the client.
 func (s *Server) failErr(c *gin.Context, err error) {
+	status, detail := s.classify(c, err)
+	c.AbortWithStatusJSON(status, errorBody{Error: detail})
+}
+
+// classify is the one mapping from an error to a status and error body,
+// shared by whole requests (failErr) and the results of a batch check.
+func (s *Server) classify(c *gin.Context, err error) (int, errorDetail) {
 	switch {
+	case errors.Is(err, engine.ErrInvalidRequest):
+		return http.StatusBadRequest, errorDetail{Code: codeInvalidArgument, Message: err.Error()}
+	case errors.Is(err, engine.ErrTooComplex):
+		return http.StatusUnprocessableEntity, errorDetail{Code: codeTooComplex, Message: err.Error()}
+	case errors.Is(err, engine.ErrNoModel), errors.Is(err, store.ErrNoModel):
+		return http.StatusBadRequest, errorDetail{Code: codeNoModel, Message: noModelMessage}
 	case errors.Is(err, store.ErrNotFound):
-		fail(c, http.StatusNotFound, codeNotFound, err.Error())
+		return http.StatusNotFound, errorDetail{Code: codeNotFound, Message: err.Error()}
 	case errors.Is(err, store.ErrAlreadyExists):
-		fail(c, http.StatusConflict, codeAlreadyExists, err.Error())
+		return http.StatusConflict, errorDetail{Code: codeAlreadyExists, Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):
-		fail(c, http.StatusConflict, codeConflict, err.Error())
-	case errors.Is(err, store.ErrNoModel):
-		fail(c, http.StatusBadRequest, codeNoModel, "the service has no authorization model; PUT /v1/model first")
-	default:
-		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
-		fail(c, http.StatusInternalServerError, codeInternal, "internal error")
+		return http.StatusConflict, errorDetail{Code: codeConflict, Message: err.Error()}
 	}
+	s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+	return http.StatusInternalServerError, errorDetail{Code: codeInternal, Message: "internal error"}
 }

@@ -88,6 +88,10 @@ func New(cfg Config) *Server {
 	v1.GET("/tuples", s.readTuples)
 	v1.GET("/changes", s.changes)
 	v1.POST("/check", s.check)
+	v1.POST("/check/batch", s.batchCheck)
+	v1.POST("/list", s.list)
+	v1.POST("/list-users", s.listUsers)
+	v1.POST("/expand", s.expand)
 
 	admin := r.Group("/v1/admin", s.adminAuth)
 	admin.POST("/services", s.createService)
