@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/sentinel-auth/sentinel/model"
 )
 
 // BenchmarkApply measures changelog rows applied per second into an index
@@ -67,6 +69,31 @@ func BenchmarkCheckShapes(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				if _, err := e.Check(ctx, "svc", req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSetModel measures compiling a model to Rego and installing it.
+func BenchmarkSetModel(b *testing.B) {
+	chain := "model\n  schema 1.1\ntype user\ntype resource\n  relations\n    define a1: [user]\n"
+	for i := 2; i <= 30; i++ {
+		chain += fmt.Sprintf("    define a%d: [resource#a%d]\n", i, i-1)
+	}
+	for name, dsl := range map[string]string{"docs": testModel, "chain30": chain} {
+		b.Run(name, func(b *testing.B) {
+			m, err := model.ParseDSL(dsl)
+			if err != nil {
+				b.Fatal(err)
+			}
+			e, err := New(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i++ {
+				if err := e.SetModel("svc", m); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -110,13 +110,14 @@ type fnKey struct {
 }
 
 type generator struct {
-	m     *model.Model
-	opts  Options
-	rels  map[relKey]*relInfo
-	order []relKey
-	done  map[fnKey]bool
-	queue []fnKey
-	out   strings.Builder
+	m      *model.Model
+	opts   Options
+	rels   map[relKey]*relInfo
+	order  []relKey
+	done   map[fnKey]bool
+	queue  []fnKey
+	out    strings.Builder
+	height map[relKey]int
 }
 
 // Compile compiles m.
@@ -134,10 +135,15 @@ func Compile(m *model.Model, opts Options) (*Compiled, error) {
 	fmt.Fprintf(&g.out, "# Service %s, resolution depth %d.\n", opts.ServiceID, opts.MaxDepth)
 	fmt.Fprintf(&g.out, "package %s\n", opts.Package)
 	entries := map[relKey]entry{}
+	g.heights()
 	for _, k := range g.order {
 		ri := g.rels[k]
-		entries[k] = entry{fn: g.entryName(ri, true, 0), recursive: ri.recursive}
-		g.enqueue(fnKey{rel: k, node: g.entryNode(ri), has: true, depth: 0})
+		depth := 0
+		if g.fits(ri, 0) {
+			depth = free
+		}
+		entries[k] = entry{fn: g.entryName(ri, true, depth), recursive: ri.recursive}
+		g.enqueue(fnKey{rel: k, node: g.entryNode(ri), has: true, depth: depth})
 	}
 	for len(g.queue) > 0 {
 		k := g.queue[0]
@@ -302,16 +308,64 @@ func (g *generator) fnName(k fnKey) string {
 	if k.has {
 		mode = "has"
 	}
+	depth := fmt.Sprintf("_%d", k.depth)
+	if k.depth == free {
+		depth = ""
+	}
 	switch k.node {
 	case -1:
-		return fmt.Sprintf("%s_%s_%d", ri.name, mode, k.depth)
+		return fmt.Sprintf("%s_%s%s", ri.name, mode, depth)
 	case 0:
 		if ri.recursive {
-			return fmt.Sprintf("%s_body_%s_%d", ri.name, mode, k.depth)
+			return fmt.Sprintf("%s_body_%s%s", ri.name, mode, depth)
 		}
-		return fmt.Sprintf("%s_%s_%d", ri.name, mode, k.depth)
+		return fmt.Sprintf("%s_%s%s", ri.name, mode, depth)
 	}
-	return fmt.Sprintf("%s_n%d_%s_%d", ri.name, k.node, mode, k.depth)
+	return fmt.Sprintf("%s_n%d_%s%s", ri.name, k.node, mode, depth)
+}
+
+// free is the depth of a function that cannot reach the depth limit: an
+// acyclic relation whose longest dispatch chain fits in the depth left.
+// Such a relation needs one function, not one per depth, which keeps the
+// generated code linear in the model for the common, shallow case.
+const free = -1
+
+// unbounded is the height of a relation that can reach a cycle.
+const unbounded = 1 << 30
+
+// heights computes, for every relation, the longest chain of dispatches
+// its resolution can make (unbounded if it can reach a cycle).
+func (g *generator) heights() {
+	g.height = map[relKey]int{}
+	var h func(k relKey, onPath map[relKey]bool) int
+	h = func(k relKey, onPath map[relKey]bool) int {
+		if v, ok := g.height[k]; ok {
+			return v
+		}
+		ri := g.rels[k]
+		if ri == nil {
+			return 0
+		}
+		if ri.recursive || onPath[k] {
+			return unbounded
+		}
+		onPath[k] = true
+		best := 0
+		for _, t := range g.edges(k) {
+			best = max(best, min(unbounded, 1+h(t, onPath)))
+		}
+		delete(onPath, k)
+		g.height[k] = best
+		return best
+	}
+	for _, k := range g.order {
+		h(k, map[relKey]bool{})
+	}
+}
+
+// fits reports whether a relation reached at depth can never pass the limit.
+func (g *generator) fits(ri *relInfo, depth int) bool {
+	return !ri.recursive && depth+g.height[ri.key] <= g.opts.MaxDepth
 }
 
 func (g *generator) enqueue(k fnKey) string {

@@ -128,10 +128,14 @@ func (g *generator) dispatch(sc scope, target relKey, idExpr string) string {
 	if !ok {
 		return "false"
 	}
-	if sc.depth+1 > g.opts.MaxDepth {
+	depth := sc.depth + 1
+	switch {
+	case sc.depth == free || g.fits(ti, depth):
+		depth = free
+	case depth > g.opts.MaxDepth:
 		return fmt.Sprintf("%s(%s)", TooComplexBuiltin, lit(target.String()))
 	}
-	name := g.enqueue(fnKey{rel: target, node: g.entryNode(ti), has: sc.has, depth: sc.depth + 1})
+	name := g.enqueue(fnKey{rel: target, node: g.entryNode(ti), has: sc.has, depth: depth})
 	if !ti.recursive {
 		return fmt.Sprintf("%s(%s)", name, idExpr)
 	}
