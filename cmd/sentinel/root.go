@@ -41,7 +41,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.dataDir, "data-dir", "./data", "directory of the embedded SQLite database")
 	pf.StringVar(&g.logFormat, "log-format", "json", "log format: json or text")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newServe(g), newMigrate(g), newAdmin(g), newModel())
+	root.AddCommand(newServe(g), newMigrate(g), newAdmin(g), newModel(), newBench())
 	return root
 }
 
