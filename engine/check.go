@@ -78,18 +78,34 @@ func contextual(m *model.Model, serviceID string, ts []tuple.Tuple) (*tuples, er
 	return ov, nil
 }
 
-// eval runs the compiled decision of object#relation for user.
+// eval runs the compiled decision of object#relation for user: the fast
+// variant first, and the careful one if that reaches the depth limit (a
+// data cycle, or a genuinely deep question).
 func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object tuple.Object, relation string, user tuple.User) (bool, error) {
-	pq, err := e.query(ctx, c, object.Type, relation)
-	if err != nil {
-		return false, err
-	}
 	input := ast.NewObject(
 		ast.Item(ast.InternedTerm("id"), ast.StringTerm(object.ID)),
 		ast.Item(ast.InternedTerm("utype"), ast.StringTerm(user.Type)),
 		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(user.ID)),
 		ast.Item(ast.InternedTerm("urel"), ast.StringTerm(user.Relation)),
 	)
+	allowed, err := e.evalVariant(ctx, c, overlay, object.Type, relation, input, false)
+	if errors.Is(err, errTooComplex) {
+		allowed, err = e.evalVariant(ctx, c, overlay, object.Type, relation, input, true)
+	}
+	if errors.Is(err, errTooComplex) {
+		return false, fmt.Errorf("%w: %s#%s@%s needs more than %d nested relations", ErrTooComplex, object, relation, user, e.opts.MaxDepth)
+	}
+	if err != nil {
+		return false, fmt.Errorf("evaluate %s#%s@%s: %w", object, relation, user, err)
+	}
+	return allowed, nil
+}
+
+func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, objType, relation string, input ast.Object, careful bool) (bool, error) {
+	pq, err := e.query(ctx, c, objType, relation, careful)
+	if err != nil {
+		return false, err
+	}
 	tx, err := e.store.NewTransaction(ctx)
 	if err != nil {
 		return false, fmt.Errorf("open store transaction: %w", err)
@@ -100,10 +116,10 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 	defer e.store.Abort(ctx, tx)
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx))
 	if err != nil {
-		if errors.Is(err, errTooComplex) || isTooComplex(err) {
-			return false, fmt.Errorf("%w: %s#%s@%s needs more than %d nested relations", ErrTooComplex, object, relation, user, e.opts.MaxDepth)
+		if isTooComplex(err) {
+			return false, errTooComplex
 		}
-		return false, fmt.Errorf("evaluate %s#%s@%s: %w", object, relation, user, err)
+		return false, err
 	}
 	// A function call that is undefined yields no result: not allowed.
 	if len(rs) == 0 {

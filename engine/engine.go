@@ -83,17 +83,25 @@ var tooComplex = rego.Function1(&rego.Function{
 })
 
 // compiled is one model version compiled for one service, with its queries
-// prepared on first use.
+// prepared on first use. It holds two variants of the Rego (see
+// compiler.Options.TrackCycles): fast, tried first, and careful, used when
+// the fast one reaches the depth limit.
 type compiled struct {
 	model    *model.Model
-	code     *compiler.Compiled
+	fast     *compiler.Compiled
+	careful  *compiler.Compiled
 	compiler *ast.Compiler
 
 	mu      sync.Mutex
-	queries map[[2]string]*rego.PreparedEvalQuery
+	queries map[queryKey]*rego.PreparedEvalQuery
 
 	edgesOnce sync.Once
 	edges     *edges
+}
+
+type queryKey struct {
+	typ, rel string
+	careful  bool
 }
 
 // reverseEdges returns the model's reverse edges, computed on first use.
@@ -102,30 +110,43 @@ func (c *compiled) reverseEdges() *edges {
 	return c.edges
 }
 
-// Compile compiles m to Rego for a service without installing it; it is
-// what `sentinel model compile` prints.
-func Compile(serviceID string, m *model.Model, maxDepth int) (*compiler.Compiled, error) {
-	return compiler.Compile(m, compiler.Options{Package: "sentinel.model", ServiceID: serviceID, MaxDepth: maxDepth})
+// Compile compiles m to Rego for a service without installing it, in both
+// variants: fast (no cycle tracking) and careful. It is what
+// `sentinel model compile` prints.
+func Compile(serviceID string, m *model.Model, maxDepth int) (fast, careful *compiler.Compiled, err error) {
+	fast, err = compiler.Compile(m, compiler.Options{Package: "sentinel.model", ServiceID: serviceID, MaxDepth: maxDepth})
+	if err != nil {
+		return nil, nil, err
+	}
+	careful, err = compiler.Compile(m, compiler.Options{Package: "sentinel.model_cycles", ServiceID: serviceID, MaxDepth: maxDepth, TrackCycles: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return fast, careful, nil
 }
 
 // SetModel compiles m and makes it the service's current model. Checks in
 // flight finish on the previous version.
 func (e *Engine) SetModel(serviceID string, m *model.Model) error {
-	code, err := Compile(serviceID, m, e.opts.MaxDepth)
+	fast, careful, err := Compile(serviceID, m, e.opts.MaxDepth)
 	if err != nil {
 		return fmt.Errorf("compile model of service %s: %w", serviceID, err)
 	}
 	c := ast.NewCompiler().WithBuiltins(map[string]*ast.Builtin{
 		compiler.TooComplexBuiltin: {Name: compiler.TooComplexBuiltin, Decl: types.NewFunction(types.Args(types.S), types.B)},
 	})
-	mod, err := ast.ParseModuleWithOpts("model.rego", code.Module, ast.ParserOptions{RegoVersion: ast.RegoV1})
-	if err != nil {
-		return fmt.Errorf("parse compiled model of service %s: %w", serviceID, err)
+	mods := map[string]*ast.Module{}
+	for name, code := range map[string]*compiler.Compiled{"fast.rego": fast, "careful.rego": careful} {
+		mod, err := ast.ParseModuleWithOpts(name, code.Module, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return fmt.Errorf("parse compiled model of service %s: %w", serviceID, err)
+		}
+		mods[name] = mod
 	}
-	if c.Compile(map[string]*ast.Module{"model.rego": mod}); c.Failed() {
+	if c.Compile(mods); c.Failed() {
 		return fmt.Errorf("compile Rego of service %s: %w", serviceID, c.Errors)
 	}
-	cm := &compiled{model: m, code: code, compiler: c, queries: map[[2]string]*rego.PreparedEvalQuery{}}
+	cm := &compiled{model: m, fast: fast, careful: careful, compiler: c, queries: map[queryKey]*rego.PreparedEvalQuery{}}
 	e.mu.Lock()
 	e.models[serviceID] = cm
 	e.mu.Unlock()
@@ -146,15 +167,19 @@ func (e *Engine) current(serviceID string) *compiled {
 	return e.models[serviceID]
 }
 
-// query returns the prepared query deciding objType#relation.
-func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string) (*rego.PreparedEvalQuery, error) {
-	key := [2]string{objType, relation}
+// query returns the prepared query deciding objType#relation in one variant.
+func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string, careful bool) (*rego.PreparedEvalQuery, error) {
+	key := queryKey{objType, relation, careful}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if q, ok := c.queries[key]; ok {
 		return q, nil
 	}
-	src, ok := c.code.Query(objType, relation)
+	code := c.fast
+	if careful {
+		code = c.careful
+	}
+	src, ok := code.Query(objType, relation)
 	if !ok {
 		return nil, fmt.Errorf("%w: relation %q is not defined on type %q", ErrInvalidRequest, relation, objType)
 	}

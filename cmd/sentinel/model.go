@@ -37,12 +37,16 @@ func newModel() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			c, err := engine.Compile(service, m, depth)
+			fast, careful, err := engine.Compile(service, m, depth)
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(cmd.OutOrStdout(), c.Module)
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d functions\n", c.Functions)
+			out := cmd.OutOrStdout()
+			fmt.Fprintln(out, "# ---- fast variant: evaluated first ----")
+			fmt.Fprint(out, fast.Module)
+			fmt.Fprintln(out, "\n# ---- careful variant: tracks cycles; used when the fast one reaches the depth limit ----")
+			fmt.Fprint(out, careful.Module)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d + %d functions\n", fast.Functions, careful.Functions)
 			return nil
 		},
 	}

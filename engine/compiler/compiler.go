@@ -55,6 +55,14 @@ type Options struct {
 	ServiceID string
 	// MaxDepth is the deepest resolution allowed (default 25).
 	MaxDepth int
+	// TrackCycles compiles the careful variant: relations on a cycle carry
+	// the path and tell a data cycle (unknown) from excessive depth. Without
+	// it (the fast variant) there are no path sets and no "may" functions,
+	// so repeated calls hit OPA's function cache; an evaluation that meets
+	// a cycle runs into the depth limit instead, and the caller retries with
+	// the careful variant. An evaluation that stays within the limit cannot
+	// have revisited a node on its path, so both variants agree on it.
+	TrackCycles bool
 }
 
 // Compiled is a model compiled to Rego.
@@ -142,7 +150,7 @@ func Compile(m *model.Model, opts Options) (*Compiled, error) {
 		if g.fits(ri, 0) {
 			depth = free
 		}
-		entries[k] = entry{fn: g.entryName(ri, true, depth), recursive: ri.recursive}
+		entries[k] = entry{fn: g.entryName(ri, true, depth), recursive: g.guarded(ri)}
 		g.enqueue(fnKey{rel: k, node: g.entryNode(ri), has: true, depth: depth})
 	}
 	for len(g.queue) > 0 {
@@ -292,11 +300,15 @@ func (g *generator) findCycles() {
 }
 
 func (g *generator) entryNode(ri *relInfo) int {
-	if ri.recursive {
+	if g.guarded(ri) {
 		return -1
 	}
 	return 0
 }
+
+// guarded reports whether ri's functions track the path for cycles: only
+// relations on a cycle, and only in the careful variant.
+func (g *generator) guarded(ri *relInfo) bool { return ri.recursive && g.opts.TrackCycles }
 
 func (g *generator) entryName(ri *relInfo, has bool, depth int) string {
 	return g.fnName(fnKey{rel: ri.key, node: g.entryNode(ri), has: has, depth: depth})
@@ -316,7 +328,7 @@ func (g *generator) fnName(k fnKey) string {
 	case -1:
 		return fmt.Sprintf("%s_%s%s", ri.name, mode, depth)
 	case 0:
-		if ri.recursive {
+		if g.guarded(ri) {
 			return fmt.Sprintf("%s_body_%s%s", ri.name, mode, depth)
 		}
 		return fmt.Sprintf("%s_%s%s", ri.name, mode, depth)

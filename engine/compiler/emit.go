@@ -20,7 +20,7 @@ func (g *generator) emit(k fnKey) error {
 	ri := g.rels[k.rel]
 	name := g.fnName(k)
 	params := "id"
-	if ri.recursive {
+	if g.guarded(ri) {
 		params = "id, path"
 	}
 	if k.node == -1 {
@@ -28,15 +28,17 @@ func (g *generator) emit(k fnKey) error {
 		key := fmt.Sprintf(`concat("", [%s, id])`, lit(fmt.Sprintf("%d:", ri.num)))
 		body := g.enqueue(fnKey{rel: k.rel, node: 0, has: k.has, depth: k.depth})
 		fmt.Fprintf(&g.out, "\n# %s (%s)\n", ri.key, modeDoc(k.has))
-		fmt.Fprintf(&g.out, "%s(%s) if {\n\tk := %s\n\tnot path[k]\n\t%s(id, path | {k})\n}\n", name, params, key, body)
-		if !k.has {
-			fmt.Fprintf(&g.out, "\n%s(%s) if path[%s]\n", name, params, key)
+		guarded := []string{"k := " + key, "not path[k]", body + "(id, path | {k})"}
+		if k.has {
+			g.function(name, params, [][]string{guarded})
+		} else {
+			g.function(name, params, [][]string{{"path[" + key + "]"}, guarded})
 		}
 		return nil
 	}
 	node := ri.nodes[k.node]
 	sc := scope{ri: ri, has: k.has, depth: k.depth}
-	if ri.recursive {
+	if g.guarded(ri) {
 		sc.path = "path"
 	}
 	bodies, err := g.bodies(sc, node)
@@ -58,10 +60,28 @@ func (g *generator) emit(k fnKey) error {
 		// Never true; Rego needs a body, so emit one that fails.
 		bodies = [][]string{{"false"}}
 	}
-	for _, b := range bodies {
-		fmt.Fprintf(&g.out, "%s(%s) if {\n\t%s\n}\n", name, params, strings.Join(b, "\n\t"))
-	}
+	g.function(name, params, bodies)
 	return nil
+}
+
+// function writes a function true when any body holds (else false), as one
+// else chain:
+// OPA evaluates every definition of a function even after one succeeded,
+// but stops an else chain at its first success, so alternatives are tried
+// in order (cheap lookups first) and only until one grants.
+func (g *generator) function(name, params string, bodies [][]string) {
+	for i, b := range bodies {
+		if i == 0 {
+			fmt.Fprintf(&g.out, "%s(%s) := true if {\n", name, params)
+		} else {
+			g.out.WriteString(" else := true if {\n")
+		}
+		fmt.Fprintf(&g.out, "\t%s\n}", strings.Join(b, "\n\t"))
+	}
+	// Total functions: OPA caches a call's value for the rest of the
+	// evaluation, but only if there is one; an explicit false makes the
+	// many failing sub-calls of a search cacheable too.
+	g.out.WriteString(" else := false\n")
 }
 
 func modeDoc(has bool) string {
@@ -78,6 +98,13 @@ func (g *generator) bodies(sc scope, u *openfgav1.Userset) ([][]string, error) {
 		return g.direct(sc), nil
 	case *openfgav1.Userset_ComputedUserset:
 		target := relKey{sc.ri.key.typ, v.ComputedUserset.GetRelation()}
+		if ti := g.rels[target]; ti != nil && !(sc.ri.recursive && ti.scc == sc.ri.scc) {
+			// A computed relation outside the caller's cycle cannot lead
+			// back to it, so it costs no depth. Keeping the depth lets OPA's
+			// per-evaluation function cache answer the repeated calls a
+			// parent chain makes (viewer → editor at every level).
+			return [][]string{{g.call(sc, target, "id", sc.depth)}}, nil
+		}
 		return [][]string{{g.dispatch(sc, target, "id")}}, nil
 	case *openfgav1.Userset_TupleToUserset:
 		return g.tupleToUserset(sc, v.TupleToUserset), nil
@@ -104,9 +131,11 @@ func (g *generator) bodies(sc scope, u *openfgav1.Userset) ([][]string, error) {
 		return [][]string{body}, nil
 	case *openfgav1.Userset_Difference:
 		// has: base has and sub not may; may: base may and sub not has.
+		// Without cycles (the fast variant) may is has.
+		subHas := !sc.has || !g.opts.TrackCycles
 		return [][]string{{
 			g.sub(sc, v.Difference.GetBase(), sc.has),
-			"not " + g.sub(sc, v.Difference.GetSubtract(), !sc.has),
+			"not " + g.sub(sc, v.Difference.GetSubtract(), subHas),
 		}}, nil
 	}
 	return nil, fmt.Errorf("compile %s: unsupported rewrite %T", sc.ri.key, u.GetUserset())
@@ -124,11 +153,15 @@ func (g *generator) sub(sc scope, child *openfgav1.Userset, has bool) string {
 // dispatch calls the entry of another relation (or the same one on another
 // object) one level deeper.
 func (g *generator) dispatch(sc scope, target relKey, idExpr string) string {
-	ti, ok := g.rels[target]
-	if !ok {
+	if _, ok := g.rels[target]; !ok {
 		return "false"
 	}
-	depth := sc.depth + 1
+	return g.call(sc, target, idExpr, sc.depth+1)
+}
+
+// call calls the entry of target at the given depth.
+func (g *generator) call(sc scope, target relKey, idExpr string, depth int) string {
+	ti := g.rels[target]
 	switch {
 	case sc.depth == free || g.fits(ti, depth):
 		depth = free
@@ -136,7 +169,7 @@ func (g *generator) dispatch(sc scope, target relKey, idExpr string) string {
 		return fmt.Sprintf("%s(%s)", TooComplexBuiltin, lit(target.String()))
 	}
 	name := g.enqueue(fnKey{rel: target, node: g.entryNode(ti), has: sc.has, depth: depth})
-	if !ti.recursive {
+	if !g.guarded(ti) {
 		return fmt.Sprintf("%s(%s)", name, idExpr)
 	}
 	path := "set()"
