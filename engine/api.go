@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 
 	"github.com/sentinel-auth/sentinel/tuple"
@@ -96,6 +97,25 @@ type UsersetTree struct {
 	Union          []*UsersetTree  `json:"union,omitempty"`
 	Intersection   []*UsersetTree  `json:"intersection,omitempty"`
 	Difference     *Difference     `json:"difference,omitempty"`
+
+	direct bool // a direct-assignment leaf: "users" is always present
+}
+
+// MarshalJSON writes "users" on every direct-assignment leaf, even when it
+// has no users, so an empty leaf is told apart from other nodes.
+func (t *UsersetTree) MarshalJSON() ([]byte, error) {
+	type plain UsersetTree
+	if !t.direct {
+		return json.Marshal((*plain)(t))
+	}
+	users := t.Users
+	if users == nil {
+		users = []string{}
+	}
+	return json.Marshal(struct {
+		*plain
+		Users []string `json:"users"`
+	}{(*plain)(t), users})
 }
 
 // TupleToUserset is an expanded "relation from tupleset" node.

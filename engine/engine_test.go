@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -282,5 +283,18 @@ func TestExplain(t *testing.T) {
 	res = ask("user:zed")
 	if res.Allowed || len(res.Explanation.Tried) != 1 || res.Explanation.Tried[0] != "doc:1#viewer: exclusion → false" {
 		t.Fatalf("explain denied: %+v", res.Explanation)
+	}
+}
+
+func TestExpandJSONMarksEmptyLeaves(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, testModel)
+	tree, err := e.Expand(context.Background(), "svc", ExpandRequest{Object: tuple.Object{Type: "doc", ID: "9"}, Relation: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(tree)
+	if err != nil || string(raw) != `{"name":"doc:9#owner","users":[]}` {
+		t.Fatalf("expand JSON = %s, %v", raw, err)
 	}
 }

@@ -48,10 +48,7 @@ func (x expander) node(u *openfgav1.Userset) *UsersetTree {
 	n := &UsersetTree{Name: x.name()}
 	switch v := u.GetUserset().(type) {
 	case *openfgav1.Userset_This:
-		n.Users = x.direct(x.rel)
-		if n.Users == nil {
-			n.Users = []string{}
-		}
+		n.Users, n.direct = x.direct(x.rel), true
 	case *openfgav1.Userset_ComputedUserset:
 		n.Computed = x.obj.String() + "#" + v.ComputedUserset.GetRelation()
 	case *openfgav1.Userset_TupleToUserset:
