@@ -269,3 +269,23 @@ func asSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
 }
+
+// TestMaxDepthIsConfigurable: with --max-depth 2, a group nested three deep
+// is refused, while the same question one level shallower is answered.
+func TestMaxDepthIsConfigurable(t *testing.T) {
+	e := start(t, backends["sqlite"](t), func(c *app.Config) { c.MaxDepth = 2 })
+	key := e.createService("shallow")
+	e.must(201, e.do("PUT", "/v1/model", key, map[string]any{"dsl": docsModel}))
+	e.must(200, e.do("POST", "/v1/tuples", key, map[string]any{"writes": []any{
+		tk("group:g0", "member", "user:anne"),
+		tk("group:g1", "member", "group:g0#member"),
+		tk("group:g2", "member", "group:g1#member"),
+		tk("group:g3", "member", "group:g2#member"),
+	}}))
+	if r := e.must(200, e.do("POST", "/v1/check", key, tk("group:g1", "member", "user:anne"))); r.Body["allowed"] != true {
+		t.Fatalf("within the limit: %s", r.Raw)
+	}
+	if r := e.do("POST", "/v1/check", key, tk("group:g3", "member", "user:anne")); r.Status != 422 || r.Code() != "resolution_too_complex" {
+		t.Fatalf("past the limit: %d %s", r.Status, r.Raw)
+	}
+}

@@ -32,7 +32,10 @@ type Config struct {
 	KeyCacheTTL        time.Duration
 	MaxBodyBytes       int64
 	ConsistencyTimeout time.Duration
-	Logger             *slog.Logger
+	// MaxDepth bounds resolution depth (default 25); deeper questions are
+	// refused as too complex.
+	MaxDepth int
+	Logger   *slog.Logger
 }
 
 // App is a running Sentinel (datasync tailing) ready to serve HTTP.
@@ -59,7 +62,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(ctx)
+	eng, err := engine.New(ctx, engine.Options{MaxDepth: cfg.MaxDepth})
 	if err != nil {
 		return nil, err
 	}
