@@ -64,11 +64,10 @@ func (s *Server) batchCheck(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc := service(c)
-	if !s.consistent(c, req.Consistency) || !s.requireModel(c, svc.ID) {
+	svc, rev, ok := s.readScope(c, req.Consistency)
+	if !ok {
 		return
 	}
-	rev := s.cfg.Sync.Applied()
 	results := s.evalBatch(c, svc.ID, req.Checks)
 	out := batchCheckResponse{Results: make(map[string]batchResult, len(req.Checks)), Revision: token(rev)}
 	for i, item := range req.Checks {

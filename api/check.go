@@ -48,12 +48,10 @@ func (s *Server) check(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc := service(c)
-	if !s.consistent(c, req.Consistency) || !s.requireModel(c, svc.ID) {
+	svc, rev, ok := s.readScope(c, req.Consistency)
+	if !ok {
 		return
 	}
-	// Read the revision before evaluating: the answer reflects at least it.
-	rev := s.cfg.Sync.Applied()
 	res, err := s.cfg.Engine.Check(c.Request.Context(), svc.ID, engine.CheckRequest{
 		Object: q.object, Relation: q.relation, User: q.user, Contextual: q.contextual, Explain: req.Explain})
 	if err != nil {

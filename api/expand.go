@@ -34,11 +34,10 @@ func (s *Server) expand(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc := service(c)
-	if !s.consistent(c, req.Consistency) || !s.requireModel(c, svc.ID) {
+	svc, rev, ok := s.readScope(c, req.Consistency)
+	if !ok {
 		return
 	}
-	rev := s.cfg.Sync.Applied()
 	tree, err := s.cfg.Engine.Expand(c.Request.Context(), svc.ID, engine.ExpandRequest{Object: obj, Relation: req.Relation})
 	if err != nil {
 		s.failErr(c, err)

@@ -52,11 +52,10 @@ func (s *Server) list(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc := service(c)
-	if !s.consistent(c, req.Consistency) || !s.requireModel(c, svc.ID) {
+	svc, rev, ok := s.readScope(c, req.Consistency)
+	if !ok {
 		return
 	}
-	rev := s.cfg.Sync.Applied()
 	ids, err := s.cfg.Engine.ListObjects(c.Request.Context(), svc.ID, ereq)
 	if err != nil {
 		s.failErr(c, err)
@@ -164,11 +163,10 @@ func (s *Server) listUsers(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc := service(c)
-	if !s.consistent(c, req.Consistency) || !s.requireModel(c, svc.ID) {
+	svc, rev, ok := s.readScope(c, req.Consistency)
+	if !ok {
 		return
 	}
-	rev := s.cfg.Sync.Applied()
 	users, err := s.cfg.Engine.ListUsers(c.Request.Context(), svc.ID, ereq)
 	if err != nil {
 		s.failErr(c, err)

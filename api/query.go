@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/sentinel-auth/sentinel/store"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
@@ -117,4 +118,16 @@ func (s *Server) logDecision(c *gin.Context, id, serviceID string, q question, a
 		slog.String("object", q.object.String()), slog.String("relation", q.relation),
 		slog.String("user", q.user.String()), slog.Bool("allowed", allowed),
 		slog.Int("contextual_tuples", len(q.contextual)))
+}
+
+// readScope does what every read does before it asks the engine: wait for
+// the requested consistency and require a model. It answers errors itself
+// and returns the caller's service and the revision the answer reflects at
+// least (read before evaluating).
+func (s *Server) readScope(c *gin.Context, cons *consistency) (store.Service, uint64, bool) {
+	svc := service(c)
+	if !s.consistent(c, cons) || !s.requireModel(c, svc.ID) {
+		return svc, 0, false
+	}
+	return svc, s.cfg.Sync.Applied(), true
 }

@@ -76,21 +76,9 @@ func newEdges(m *model.Model) *edges {
 
 func walkRewrite(u *openfgav1.Userset, fn func(*openfgav1.Userset)) {
 	fn(u)
-	for _, c := range children(u) {
+	for _, c := range model.Children(u) {
 		walkRewrite(c, fn)
 	}
-}
-
-func children(u *openfgav1.Userset) []*openfgav1.Userset {
-	switch v := u.GetUserset().(type) {
-	case *openfgav1.Userset_Union:
-		return v.Union.GetChild()
-	case *openfgav1.Userset_Intersection:
-		return v.Intersection.GetChild()
-	case *openfgav1.Userset_Difference:
-		return []*openfgav1.Userset{v.Difference.GetBase(), v.Difference.GetSubtract()}
-	}
-	return nil
 }
 
 // allReachable reports whether ok holds for start and everything it depends on.

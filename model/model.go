@@ -274,3 +274,17 @@ func typeLabel(u tuple.User) string {
 		return u.Type
 	}
 }
+
+// Children returns the operands of a union, intersection or exclusion
+// (base, then subtract), and nil for a leaf rewrite.
+func Children(u *openfgav1.Userset) []*openfgav1.Userset {
+	switch v := u.GetUserset().(type) {
+	case *openfgav1.Userset_Union:
+		return v.Union.GetChild()
+	case *openfgav1.Userset_Intersection:
+		return v.Intersection.GetChild()
+	case *openfgav1.Userset_Difference:
+		return []*openfgav1.Userset{v.Difference.GetBase(), v.Difference.GetSubtract()}
+	}
+	return nil
+}

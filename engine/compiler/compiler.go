@@ -185,7 +185,7 @@ func (g *generator) index() {
 			walk = func(u *openfgav1.Userset) {
 				ri.nodeIndex[u] = len(ri.nodes)
 				ri.nodes = append(ri.nodes, u)
-				for _, c := range children(u) {
+				for _, c := range model.Children(u) {
 					walk(c)
 				}
 			}
@@ -193,18 +193,6 @@ func (g *generator) index() {
 			g.rels[k] = ri
 		}
 	}
-}
-
-func children(u *openfgav1.Userset) []*openfgav1.Userset {
-	switch v := u.GetUserset().(type) {
-	case *openfgav1.Userset_Union:
-		return v.Union.GetChild()
-	case *openfgav1.Userset_Intersection:
-		return v.Intersection.GetChild()
-	case *openfgav1.Userset_Difference:
-		return []*openfgav1.Userset{v.Difference.GetBase(), v.Difference.GetSubtract()}
-	}
-	return nil
 }
 
 // edges lists the relations that resolving k may dispatch to.
