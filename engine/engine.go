@@ -22,6 +22,25 @@
 //
 // Contextual tuples ride on the evaluation's store transaction as an
 // overlay in the same shape, so the compiled Rego needs no special case.
+//
+// # Measured (2 cores, go test -bench; numbers in README.md)
+//
+//   - OPA's evaluator: ≈15 µs for a prepared query that does nothing, ≈7 µs
+//     per data lookup (BenchmarkEvalFloor). So the number of steps a check
+//     takes decides its cost; every step here is one lookup or a small
+//     enumeration, and latency does not grow with the index (1M tuples:
+//     check p50 285 µs on the generated data, the same order as at 10k).
+//   - Applying changes: OPA's inmem store rescans a transaction's pending
+//     writes on every write (1,000-row batch ≈9k rows/s); this index applies
+//     100k–270k rows/s at any batch size, reverse indexes included.
+//   - Traversal: depth-unrolled Rego with ordered else chains and a fast
+//     variant without cycle tracking, so OPA's per-evaluation function cache
+//     answers repeated sub-questions (p50 320 → 255 µs, allocations halved).
+//     Lists use a Go-side reverse index: a Rego scan of every object was
+//     unusable, a reverse expansion costs ≈4.5 µs per object listed.
+//   - Not yet done, and needed for the 20 µs check target: closures of
+//     recursive memberships and flattened parent chains kept by datasync,
+//     so a typical check is one lookup.
 package engine
 
 import (
