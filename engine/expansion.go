@@ -108,44 +108,59 @@ type node struct{ typ, id, rel string }
 // relation, by following the reverse index and the model's reverse edges
 // breadth first from the user. It reports whether the search was cut at
 // maxDepth. It must run under the store's read lock.
-func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, target relRef, maxDepth int) (map[string]bool, bool) {
-	found := map[string]bool{}
-	seen := map[node]bool{}
-	var frontier []node
-	visit := func(n node) {
-		if seen[n] {
-			return
+//
+// Visited nodes and each level's frontier are grouped by (type, relation),
+// so a visit hashes only the object id: this search touches every object a
+// user can reach, and per-visit cost is what a large list pays.
+func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, target relRef, maxDepth int) (map[string]struct{}, bool) {
+	seen := map[relRef]map[string]struct{}{}
+	next := map[relRef][]string{}
+	// visit adds the ids not seen yet under ref to the next level.
+	visit := func(ref relRef, ids func(yield func(string) bool)) {
+		set := seen[ref]
+		if set == nil {
+			set = map[string]struct{}{}
+			seen[ref] = set
 		}
-		seen[n] = true
-		frontier = append(frontier, n)
-		if n.typ == target.typ && n.rel == target.rel {
-			found[n.id] = true
+		add := next[ref]
+		for id := range ids {
+			if _, ok := set[id]; !ok {
+				set[id] = struct{}{}
+				add = append(add, id)
+			}
+		}
+		if len(add) > 0 {
+			next[ref] = add
 		}
 	}
-	// objects reports the ids of objType#rel assigned to u, in the index and overlay.
-	assigned := func(u tuple.User, fn func(objType, rel string, ids map[string]struct{})) {
+	keys := func(m map[string]struct{}) func(func(string) bool) {
+		return func(yield func(string) bool) {
+			for id := range m {
+				if !yield(id) {
+					return
+				}
+			}
+		}
+	}
+	// direct visits the objects u is assigned to where the model admits u's shape.
+	direct := func(u, shape tuple.User) {
 		for _, src := range []*tuples{ts, overlay} {
 			if src == nil {
 				continue
 			}
 			for k := range src.users[userKey{svc, u.Type, u.ID, u.Relation}] {
-				fn(k[0], k[1], src.rev[revKey{svc, u.Type, u.ID, u.Relation, k[0], k[1]}])
+				ref := relRef{k[0], k[1]}
+				if !e.admits[ref][shape] {
+					continue // a tuple the current model does not admit is ignored
+				}
+				visit(ref, keys(src.rev[revKey{svc, u.Type, u.ID, u.Relation, k[0], k[1]}]))
 			}
 		}
 	}
-	direct := func(u, shape tuple.User) {
-		assigned(u, func(objType, rel string, ids map[string]struct{}) {
-			if !e.admits[relRef{objType, rel}][shape] {
-				return // a tuple the current model does not admit is ignored
-			}
-			for id := range ids {
-				visit(node{objType, id, rel})
-			}
-		})
-	}
 	switch {
 	case user.Relation != "":
-		visit(node{user.Type, user.ID, user.Relation}) // a userset contains itself
+		// A userset contains itself.
+		visit(relRef{user.Type, user.Relation}, func(yield func(string) bool) { yield(user.ID) })
 		direct(user, tuple.User{Type: user.Type, Relation: user.Relation})
 	case user.IsWildcard():
 		direct(user, tuple.User{Type: user.Type, ID: tuple.Wildcard})
@@ -154,33 +169,41 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 		direct(tuple.User{Type: user.Type, ID: tuple.Wildcard}, tuple.User{Type: user.Type, ID: tuple.Wildcard})
 	}
 	cut := false
-	for depth := 0; len(frontier) > 0; depth++ {
+	for depth := 0; len(next) > 0; depth++ {
 		if depth >= maxDepth {
 			cut = true
 			break
 		}
-		current := frontier
-		frontier = nil
-		for _, n := range current {
-			from := relRef{n.typ, n.rel}
-			// Usersets: tuples whose user is n.typ:n.id#n.rel.
-			direct(tuple.User{Type: n.typ, ID: n.id, Relation: n.rel}, tuple.User{Type: n.typ, Relation: n.rel})
+		current := next
+		next = map[relRef][]string{}
+		for from, ids := range current {
+			list := func(yield func(string) bool) {
+				for _, id := range ids {
+					if !yield(id) {
+						return
+					}
+				}
+			}
+			for _, id := range ids {
+				// Usersets: tuples whose user is from.typ:id#from.rel.
+				direct(tuple.User{Type: from.typ, ID: id, Relation: from.rel}, tuple.User{Type: from.typ, Relation: from.rel})
+			}
 			for _, on := range e.computed[from] {
-				visit(node{on.typ, n.id, on.rel})
+				visit(on, list)
 			}
 			for _, edge := range e.ttu[from] {
 				for _, src := range []*tuples{ts, overlay} {
 					if src == nil {
 						continue
 					}
-					for id := range src.rev[revKey{svc, n.typ, n.id, "", edge.On.typ, edge.Tupleset}] {
-						visit(node{edge.On.typ, id, edge.On.rel})
+					for _, id := range ids {
+						visit(edge.On, keys(src.rev[revKey{svc, from.typ, id, "", edge.On.typ, edge.Tupleset}]))
 					}
 				}
 			}
 		}
 	}
-	return found, cut
+	return seen[target], cut
 }
 
 // expandTo finds the users of the filter's shape related to start by
