@@ -281,8 +281,19 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("explain allowed:\n got %q\nwant %q", res.Explanation.Path, want)
 	}
 	res = ask("user:zed")
-	if res.Allowed || len(res.Explanation.Tried) != 1 || res.Explanation.Tried[0] != "doc:1#viewer: exclusion → false" {
-		t.Fatalf("explain denied: %+v", res.Explanation)
+	wantTried := []string{
+		"doc:1#viewer: direct assignment → false",
+		"doc:1#viewer: editor → false",
+		"doc:1#viewer: viewer from parent → false",
+		"doc:1#viewer: excluded by blocked → false",
+	}
+	if res.Allowed || fmt.Sprint(res.Explanation.Tried) != fmt.Sprint(wantTried) {
+		t.Fatalf("explain denied:\n got %q\nwant %q", res.Explanation.Tried, wantTried)
+	}
+	write(t, e, [3]string{"doc:1", "blocked", "user:anne"})
+	res = ask("user:anne")
+	if res.Allowed || res.Explanation.Tried[2] != "doc:1#viewer: viewer from parent → true" || res.Explanation.Tried[3] != "doc:1#viewer: excluded by blocked → true" {
+		t.Fatalf("explain blocked: %q", res.Explanation.Tried)
 	}
 }
 

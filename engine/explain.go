@@ -154,20 +154,37 @@ func (x *explainer) eval(obj tuple.Object, rel string, rw *openfgav1.Userset, de
 	return vNo, nil
 }
 
-// tried describes, for a denied check, each top-level branch and its verdict.
+// tried describes, for a denied check, each top-level branch and its
+// verdict; for an exclusion, the branches of its base and whether the
+// excluded relation applied.
 func (x *explainer) tried(obj tuple.Object, rel string) []string {
 	rw, _ := x.m.Relation(obj.Type, rel)
-	branches := []*openfgav1.Userset{rw}
-	if u, ok := rw.GetUserset().(*openfgav1.Userset_Union); ok {
-		branches = u.Union.GetChild()
+	name := obj.String() + "#" + rel
+	x.path[name] = true
+	verdict := func(u *openfgav1.Userset) string {
+		r, _ := x.eval(obj, rel, u, 0)
+		return [...]string{"false", "false (cycle)", "true"}[r]
 	}
-	x.path[obj.String()+"#"+rel] = true
 	var out []string
-	for _, b := range branches {
-		r, _ := x.eval(obj, rel, b, 0)
-		out = append(out, fmt.Sprintf("%s: %s → %s", obj.String()+"#"+rel, describe(b), [...]string{"false", "false (cycle)", "true"}[r]))
+	if d, ok := rw.GetUserset().(*openfgav1.Userset_Difference); ok {
+		for _, b := range unionBranches(d.Difference.GetBase()) {
+			out = append(out, fmt.Sprintf("%s: %s → %s", name, describe(b), verdict(b)))
+		}
+		sub := d.Difference.GetSubtract()
+		return append(out, fmt.Sprintf("%s: excluded by %s → %s", name, describe(sub), verdict(sub)))
+	}
+	for _, b := range unionBranches(rw) {
+		out = append(out, fmt.Sprintf("%s: %s → %s", name, describe(b), verdict(b)))
 	}
 	return out
+}
+
+// unionBranches returns a union's children, or the rewrite itself.
+func unionBranches(u *openfgav1.Userset) []*openfgav1.Userset {
+	if v, ok := u.GetUserset().(*openfgav1.Userset_Union); ok {
+		return v.Union.GetChild()
+	}
+	return []*openfgav1.Userset{u}
 }
 
 // describe names a rewrite briefly, in DSL terms.
@@ -183,8 +200,10 @@ func describe(u *openfgav1.Userset) string {
 		return "intersection"
 	case *openfgav1.Userset_Difference:
 		return "exclusion"
+	case *openfgav1.Userset_Union:
+		return "union"
 	}
-	return "union"
+	return "rewrite"
 }
 
 func contains(list []string, s string) bool {
