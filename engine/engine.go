@@ -111,7 +111,7 @@ type compiled struct {
 	careful  *compiler.Compiled
 	compiler *ast.Compiler
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	queries map[queryKey]*rego.PreparedEvalQuery
 
 	edgesOnce sync.Once
@@ -189,6 +189,12 @@ func (e *Engine) current(serviceID string) *compiled {
 // query returns the prepared query deciding objType#relation in one variant.
 func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string, careful bool) (*rego.PreparedEvalQuery, error) {
 	key := queryKey{objType, relation, careful}
+	c.mu.RLock()
+	q, ok := c.queries[key]
+	c.mu.RUnlock()
+	if ok {
+		return q, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if q, ok := c.queries[key]; ok {
