@@ -29,10 +29,14 @@ type edges struct {
 	exact map[relRef]bool
 	// admits[T#R] are the user shapes assignable to T#R.
 	admits map[relRef]map[tuple.User]bool
+	// usersets holds the X#M that some relation admits as a userset user
+	// (group#member): only for those can a tuple name a node as its user.
+	usersets map[relRef]bool
 }
 
 func newEdges(m *model.Model) *edges {
-	e := &edges{m: m, computed: map[relRef][]relRef{}, ttu: map[relRef][]ttuEdge{}, exact: map[relRef]bool{}, admits: map[relRef]map[tuple.User]bool{}}
+	e := &edges{m: m, computed: map[relRef][]relRef{}, ttu: map[relRef][]ttuEdge{}, exact: map[relRef]bool{},
+		admits: map[relRef]map[tuple.User]bool{}, usersets: map[relRef]bool{}}
 	monotone := map[relRef]bool{}
 	deps := map[relRef][]relRef{}
 	for _, t := range m.Types() {
@@ -45,6 +49,7 @@ func newEdges(m *model.Model) *edges {
 				e.admits[on][d] = true
 				if d.Relation != "" {
 					deps[on] = append(deps[on], relRef{d.Type, d.Relation})
+					e.usersets[relRef{d.Type, d.Relation}] = true
 				}
 			}
 			walkRewrite(rw, func(u *openfgav1.Userset) {
@@ -184,9 +189,11 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 					}
 				}
 			}
-			for _, id := range ids {
-				// Usersets: tuples whose user is from.typ:id#from.rel.
-				direct(tuple.User{Type: from.typ, ID: id, Relation: from.rel}, tuple.User{Type: from.typ, Relation: from.rel})
+			if e.usersets[from] {
+				for _, id := range ids {
+					// Usersets: tuples whose user is from.typ:id#from.rel.
+					direct(tuple.User{Type: from.typ, ID: id, Relation: from.rel}, tuple.User{Type: from.typ, Relation: from.rel})
+				}
 			}
 			for _, on := range e.computed[from] {
 				visit(on, list)
