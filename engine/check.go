@@ -22,7 +22,7 @@ func (e *Engine) Check(ctx context.Context, serviceID string, req CheckRequest) 
 	if err := validateQuery(c.model, req.Object.Type, req.Relation, req.User); err != nil {
 		return CheckResult{}, err
 	}
-	overlay, err := contextual(c.model, serviceID, req.Contextual)
+	overlay, err := contextual(c, serviceID, req.Contextual)
 	if err != nil {
 		return CheckResult{}, err
 	}
@@ -64,23 +64,28 @@ func validateQuery(m *model.Model, objType, relation string, user tuple.User) er
 
 // contextual validates contextual tuples like writes and returns them as an
 // overlay of indexes (nil when there are none).
-func contextual(m *model.Model, serviceID string, ts []tuple.Tuple) (*tuples, error) {
+func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
 	ov := newTuples()
 	for i, t := range ts {
-		if err := m.ValidateTuple(t); err != nil {
+		if err := c.model.ValidateTuple(t); err != nil {
 			return nil, fmt.Errorf("%w: contextual tuple %d (%s): %v", ErrInvalidRequest, i, t, err)
 		}
 		ov.add(serviceID, t)
+		if _, ok := c.closables[[2]string{t.Object.Type, t.Relation}]; ok {
+			ov.careful = true
+		}
 	}
 	return ov, nil
 }
 
 // eval runs the compiled decision of object#relation for user: the fast
 // variant first, and the careful one if that reaches the depth limit (a
-// data cycle, or a genuinely deep question).
+// data cycle, or a genuinely deep question) or if contextual tuples change
+// a membership relation. If the service's model is replaced meanwhile, it
+// evaluates again on the new one.
 func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object tuple.Object, relation string, user tuple.User) (bool, error) {
 	input := ast.NewObject(
 		ast.Item(ast.InternedTerm("id"), ast.StringTerm(object.ID)),
@@ -88,9 +93,22 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(user.ID)),
 		ast.Item(ast.InternedTerm("urel"), ast.StringTerm(user.Relation)),
 	)
-	allowed, err := e.evalVariant(ctx, c, overlay, object.Type, relation, input, false)
-	if errors.Is(err, errTooComplex) {
-		allowed, err = e.evalVariant(ctx, c, overlay, object.Type, relation, input, true)
+	careful := overlay != nil && overlay.careful
+	var (
+		allowed bool
+		err     error
+	)
+	for attempt := 0; attempt < 3; attempt++ {
+		allowed, err = e.evalVariant(ctx, c, overlay, object.Type, relation, input, careful)
+		if errors.Is(err, errTooComplex) && !careful {
+			allowed, err = e.evalVariant(ctx, c, overlay, object.Type, relation, input, true)
+		}
+		if !errors.Is(err, errStale) {
+			break
+		}
+		if c = e.currentOf(c); c == nil {
+			return false, ErrNoModel
+		}
 	}
 	if errors.Is(err, errTooComplex) {
 		return false, fmt.Errorf("%w: %s#%s@%s needs more than %d nested relations", ErrTooComplex, object, relation, user, e.opts.MaxDepth)
@@ -101,6 +119,10 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 	return allowed, nil
 }
 
+// errStale: the model evaluated was replaced before the evaluation could
+// read the index (whose closures follow the current model).
+var errStale = errors.New("model replaced during evaluation")
+
 func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, objType, relation string, input ast.Object, careful bool) (bool, error) {
 	pq, err := e.query(ctx, c, objType, relation, careful)
 	if err != nil {
@@ -110,10 +132,13 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 	if err != nil {
 		return false, fmt.Errorf("open store transaction: %w", err)
 	}
+	defer e.store.Abort(ctx, tx)
+	if !e.isCurrent(c) {
+		return false, errStale
+	}
 	if overlay != nil {
 		tx.(*txn).overlay = overlay.fwd
 	}
-	defer e.store.Abort(ctx, tx)
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx))
 	if err != nil {
 		if isTooComplex(err) {

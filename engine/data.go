@@ -13,11 +13,14 @@ type Mutation struct {
 	Tuple     tuple.Tuple
 }
 
-// index is the tuple index: {"t": plain and wildcard users, "s": usersets},
-// see the package doc for the paths.
+// index is the OPA-visible tuple index: {"t": plain and wildcard users,
+// "s": usersets, "c" and "y": membership closures}; see the package doc and
+// closure.go for the paths.
 type index map[string]any
 
-func newIndex() index { return index{"t": map[string]any{}, "s": map[string]any{}} }
+func newIndex() index {
+	return index{"t": map[string]any{}, "s": map[string]any{}, "c": map[string]any{}, "y": map[string]any{}}
+}
 
 // path returns the map keys of a tuple in the index, the leaf last.
 func path(serviceID string, t tuple.Tuple) []string {
@@ -53,25 +56,7 @@ func child(m map[string]any, key string) map[string]any {
 
 // remove deletes a tuple and prunes the maps it leaves empty, so memory
 // follows the live tuple count. Removing a missing tuple is a no-op.
-func (ix index) remove(serviceID string, t tuple.Tuple) {
-	keys := path(serviceID, t)
-	maps := make([]map[string]any, len(keys))
-	m := map[string]any(ix)
-	for i, k := range keys[:len(keys)-1] {
-		maps[i] = m
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			return
-		}
-		m = next
-	}
-	maps[len(keys)-1] = m
-	delete(m, keys[len(keys)-1])
-	// Prune upwards, keeping the two roots ("t", "s").
-	for i := len(keys) - 1; i > 1 && len(maps[i]) == 0; i-- {
-		delete(maps[i-1], keys[i-1])
-	}
-}
+func (ix index) remove(serviceID string, t tuple.Tuple) { ix.set(path(serviceID, t), nil) }
 
 // Loader accumulates a full tuple set before it replaces the engine's
 // indexes in one step (the initial load). It is not safe for concurrent use.
@@ -93,12 +78,19 @@ func (l *Loader) Add(serviceID string, t tuple.Tuple) {
 // Len is the number of distinct tuples added.
 func (l *Loader) Len() int { return l.count }
 
-// Replace swaps every tuple index for the Loader's content. The Loader must
-// not be used afterwards: the engine keeps its maps.
+// Replace swaps every tuple index for the Loader's content and rebuilds the
+// membership closures of every service with a model. The Loader must not be
+// used afterwards: the engine keeps its maps.
 func (e *Engine) Replace(_ context.Context, l *Loader) error {
 	ts := l.ts
 	l.ts = nil
-	e.store.replace(ts)
+	e.store.replace(ts, func(ts *tuples) {
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		for svc, c := range e.models {
+			ts.recomputeService(svc, c.closables)
+		}
+	})
 	return nil
 }
 
@@ -110,12 +102,32 @@ func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
 		return nil
 	}
 	e.store.apply(func(ts *tuples) {
+		type dirty struct{ svc, typ, rel, id string }
+		var changed []dirty
 		for _, m := range muts {
 			if m.Delete {
 				ts.remove(m.ServiceID, m.Tuple)
 			} else {
 				ts.add(m.ServiceID, m.Tuple)
 			}
+			changed = append(changed, dirty{m.ServiceID, m.Tuple.Object.Type, m.Tuple.Relation, m.Tuple.Object.ID})
+		}
+		// Closures follow the tuples under the same lock.
+		done := map[[3]string]map[string]bool{}
+		for _, d := range changed {
+			c := e.current(d.svc)
+			if c == nil {
+				continue
+			}
+			cl, ok := c.closables[[2]string{d.typ, d.rel}]
+			if !ok {
+				continue
+			}
+			key := [3]string{d.svc, d.typ, d.rel}
+			if done[key] == nil {
+				done[key] = map[string]bool{}
+			}
+			ts.recomputeWithAncestors(d.svc, cl, d.id, done[key])
 		}
 	})
 	return nil

@@ -106,10 +106,12 @@ var tooComplex = rego.Function1(&rego.Function{
 // compiler.Options.TrackCycles): fast, tried first, and careful, used when
 // the fast one reaches the depth limit.
 type compiled struct {
-	model    *model.Model
-	fast     *compiler.Compiled
-	careful  *compiler.Compiled
-	compiler *ast.Compiler
+	service   string
+	model     *model.Model
+	closables map[[2]string]closable
+	fast      *compiler.Compiled
+	careful   *compiler.Compiled
+	compiler  *ast.Compiler
 
 	mu      sync.RWMutex
 	queries map[queryKey]*rego.PreparedEvalQuery
@@ -165,10 +167,15 @@ func (e *Engine) SetModel(serviceID string, m *model.Model) error {
 	if c.Compile(mods); c.Failed() {
 		return fmt.Errorf("compile Rego of service %s: %w", serviceID, c.Errors)
 	}
-	cm := &compiled{model: m, fast: fast, careful: careful, compiler: c, queries: map[queryKey]*rego.PreparedEvalQuery{}}
-	e.mu.Lock()
-	e.models[serviceID] = cm
-	e.mu.Unlock()
+	cm := &compiled{service: serviceID, model: m, closables: closablesOf(m), fast: fast, careful: careful, compiler: c, queries: map[queryKey]*rego.PreparedEvalQuery{}}
+	// The closures and the model change together: an evaluation holding
+	// the store's read lock sees both old or both new.
+	e.store.apply(func(ts *tuples) {
+		ts.recomputeService(serviceID, cm.closables)
+		e.mu.Lock()
+		e.models[serviceID] = cm
+		e.mu.Unlock()
+	})
 	return nil
 }
 
@@ -185,6 +192,16 @@ func (e *Engine) current(serviceID string) *compiled {
 	defer e.mu.RUnlock()
 	return e.models[serviceID]
 }
+
+// isCurrent reports whether c is still its service's current model.
+func (e *Engine) isCurrent(c *compiled) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.models[c.service] == c
+}
+
+// currentOf returns the current model of c's service.
+func (e *Engine) currentOf(c *compiled) *compiled { return e.current(c.service) }
 
 // query returns the prepared query deciding objType#relation in one variant.
 func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string, careful bool) (*rego.PreparedEvalQuery, error) {

@@ -25,7 +25,7 @@ func (e *Engine) ListObjects(ctx context.Context, serviceID string, req ListObje
 	if err := validateQuery(c.model, req.Type, req.Relation, req.User); err != nil {
 		return nil, err
 	}
-	overlay, err := contextual(c.model, serviceID, req.Contextual)
+	overlay, err := contextual(c, serviceID, req.Contextual)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (e *Engine) ListUsers(ctx context.Context, serviceID string, req ListUsersR
 			return nil, err
 		}
 	}
-	overlay, err := contextual(c.model, serviceID, req.Contextual)
+	overlay, err := contextual(c, serviceID, req.Contextual)
 	if err != nil {
 		return nil, err
 	}

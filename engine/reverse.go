@@ -78,6 +78,10 @@ type tuples struct {
 	fwd   index
 	rev   reverse
 	users byUser
+	// careful marks an overlay of contextual tuples that changes a
+	// membership relation: the closures do not reflect it, so the request
+	// is decided by the careful variant, which walks the nesting.
+	careful bool
 }
 
 func newTuples() *tuples {

@@ -179,11 +179,12 @@ func (s *indexStore) DeletePolicy(ctx context.Context, t storage.Transaction, id
 	return s.inner.DeletePolicy(ctx, s.unwrap(t), id)
 }
 
-// replace swaps the whole tuple set.
-func (s *indexStore) replace(ts *tuples) {
+// replace swaps the whole tuple set and runs fn on it under the same lock.
+func (s *indexStore) replace(ts *tuples, fn func(*tuples)) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.data = ts
-	s.mu.Unlock()
+	fn(ts)
 }
 
 // apply runs fn on the index under the write lock: evaluations see all of

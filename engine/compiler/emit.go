@@ -45,6 +45,9 @@ func (g *generator) emit(k fnKey) error {
 	if err != nil {
 		return err
 	}
+	if k.node == 0 && !g.opts.TrackCycles && Closable(g.m, ri.key.typ, ri.key.rel) {
+		bodies = append(g.closure(ri, k.depth), bodies...)
+	}
 	if k.node == 0 {
 		// A userset is related to itself: T:id#R has R on T:id.
 		bodies = append(bodies, []string{
@@ -64,6 +67,31 @@ func (g *generator) emit(k fnKey) error {
 	return nil
 }
 
+// closure is how the fast variant decides a membership relation for a
+// plain user: from the closure the engine keeps (data.sentinel.c); absent
+// there, false unless the member graph below the object has a cycle
+// (data.sentinel.y), which the careful variant must judge. Usersets asked
+// about go on to the ordinary bodies.
+//
+// A closure entry is the member's shortest nesting distance; at depth d the
+// walk it replaces could go MaxDepth-d levels deeper, so only members that
+// close are accepted. A member further down is not false but too deep:
+// like a cycle, it falls through to the careful variant, which refuses it.
+func (g *generator) closure(ri *relInfo, depth int) [][]string {
+	c := g.ref("c", lit(ri.key.typ), "id", lit(ri.key.rel))
+	y := g.ref("y", lit(ri.key.typ), "id", lit(ri.key.rel))
+	left := fmt.Sprint(g.opts.MaxDepth - depth)
+	return [][]string{
+		{`input.urel == ""`, `input.uid != "*"`, c + "[input.utype][input.uid] <= " + left},
+		{`input.urel == ""`, c + `[input.utype]["*"] <= ` + left},
+		{falseBody, `input.urel == ""`, "not " + y, "not " + c + "[input.utype][input.uid]", "not " + c + `[input.utype]["*"]`},
+		{`input.urel == ""`, fmt.Sprintf("%s(%s)", TooComplexBuiltin, lit(ri.key.String()+" (cycle or depth)"))},
+	}
+}
+
+// falseBody marks a body whose value is false: the chain stops there.
+const falseBody = "#false"
+
 // function writes a function true when any body holds (else false), as one
 // else chain:
 // OPA evaluates every definition of a function even after one succeeded,
@@ -71,10 +99,14 @@ func (g *generator) emit(k fnKey) error {
 // in order (cheap lookups first) and only until one grants.
 func (g *generator) function(name, params string, bodies [][]string) {
 	for i, b := range bodies {
+		value := "true"
+		if len(b) > 0 && b[0] == falseBody {
+			value, b = "false", b[1:]
+		}
 		if i == 0 {
-			fmt.Fprintf(&g.out, "%s(%s) := true if {\n", name, params)
+			fmt.Fprintf(&g.out, "%s(%s) := %s if {\n", name, params, value)
 		} else {
-			g.out.WriteString(" else := true if {\n")
+			fmt.Fprintf(&g.out, " else := %s if {\n", value)
 		}
 		fmt.Fprintf(&g.out, "\t%s\n}", strings.Join(b, "\n\t"))
 	}

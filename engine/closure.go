@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"github.com/sentinel-auth/sentinel/engine/compiler"
+	"github.com/sentinel-auth/sentinel/model"
+	"github.com/sentinel-auth/sentinel/tuple"
+)
+
+// Membership closures. For a relation compiler.Closable accepts (a
+// membership such as `member: [user, group#member]`), the index keeps, per
+// object, every plain user reachable through the nesting, and whether the
+// nesting below the object has a cycle:
+//
+//	data.sentinel.c[svc][type][id][relation][userType][userId] = distance ("*" for a wildcard)
+//	data.sentinel.y[svc][type][id][relation] = true                     (a cycle is reachable)
+//
+// The fast Rego variant answers a plain user from c in one lookup instead
+// of walking the nesting, which measured as two thirds of the rule
+// evaluations of a check on the benchmark data. Closures are recomputed
+// under the same write lock as the tuples they follow: for the changed
+// object and everything that contains it on a write, for the whole service
+// when a model is installed or the index is replaced.
+
+// closable is a membership relation and the user types it admits.
+type closable struct {
+	typ, rel string
+	plain    []string // admitted plain user types
+	wildcard []string // admitted wildcard types
+}
+
+// closablesOf lists a model's membership relations.
+func closablesOf(m *model.Model) map[[2]string]closable {
+	out := map[[2]string]closable{}
+	for _, t := range m.Types() {
+		for _, r := range m.Relations(t) {
+			if !compiler.Closable(m, t, r) {
+				continue
+			}
+			cl := closable{typ: t, rel: r}
+			for _, d := range m.DirectTypes(t, r) {
+				switch {
+				case d.Relation != "":
+				case d.IsWildcard():
+					cl.wildcard = append(cl.wildcard, d.Type)
+				default:
+					cl.plain = append(cl.plain, d.Type)
+				}
+			}
+			out[[2]string{t, r}] = cl
+		}
+	}
+	return out
+}
+
+// children returns the ids of the objects whose membership is nested in id.
+func (ts *tuples) children(svc string, cl closable, id string) map[string]any {
+	v, err := lookup(map[string]any(ts.fwd), []string{"s", svc, cl.typ, id, cl.rel, cl.typ, cl.rel})
+	if err != nil {
+		return nil
+	}
+	return v.(map[string]any)
+}
+
+// recompute rebuilds the closure and cycle flag of one object. Each member
+// maps to its shortest nesting distance (0: assigned to id itself), so a
+// caller at resolution depth d accepts only members within the depth left.
+func (ts *tuples) recompute(svc string, cl closable, id string) {
+	users := map[string]any{}
+	note := func(utype, uid string, dist int) {
+		set := child(users, utype)
+		if cur, ok := set[uid].(int); !ok || dist < cur {
+			set[uid] = dist
+		}
+	}
+	// Breadth first: the first visit of a node is at its shortest distance.
+	dist := map[string]int{id: 0}
+	order := []string{id}
+	for i := 0; i < len(order); i++ {
+		n := order[i]
+		for _, x := range cl.plain {
+			if v, err := lookup(map[string]any(ts.fwd), []string{"t", svc, cl.typ, n, cl.rel, x}); err == nil {
+				for uid := range v.(map[string]any) {
+					if uid != tuple.Wildcard {
+						note(x, uid, dist[n])
+					}
+				}
+			}
+		}
+		for _, x := range cl.wildcard {
+			if _, err := lookup(map[string]any(ts.fwd), []string{"t", svc, cl.typ, n, cl.rel, x, tuple.Wildcard}); err == nil {
+				note(x, tuple.Wildcard, dist[n])
+			}
+		}
+		for c := range ts.children(svc, cl, n) {
+			if _, seen := dist[c]; !seen {
+				dist[c] = dist[n] + 1
+				order = append(order, c)
+			}
+		}
+	}
+	ts.fwd.set([]string{"c", svc, cl.typ, id, cl.rel}, users)
+	if ts.cyclic(svc, cl, order) {
+		ts.fwd.set([]string{"y", svc, cl.typ, id, cl.rel}, true)
+	} else {
+		ts.fwd.set([]string{"y", svc, cl.typ, id, cl.rel}, nil)
+	}
+}
+
+// cyclic reports whether the nesting among nodes (all reachable from the
+// first) has a cycle: Kahn's algorithm cannot remove every node.
+func (ts *tuples) cyclic(svc string, cl closable, nodes []string) bool {
+	indegree := make(map[string]int, len(nodes))
+	for _, n := range nodes {
+		for c := range ts.children(svc, cl, n) {
+			indegree[c]++
+		}
+	}
+	var ready []string
+	for _, n := range nodes {
+		if indegree[n] == 0 {
+			ready = append(ready, n)
+		}
+	}
+	removed := 0
+	for len(ready) > 0 {
+		n := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		removed++
+		for c := range ts.children(svc, cl, n) {
+			if indegree[c]--; indegree[c] == 0 {
+				ready = append(ready, c)
+			}
+		}
+	}
+	return removed < len(nodes)
+}
+
+// recomputeWithAncestors rebuilds the closures of id and of every object
+// that contains it, directly or through nesting.
+func (ts *tuples) recomputeWithAncestors(svc string, cl closable, id string, done map[string]bool) {
+	stack := []string{id}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if done[n] {
+			continue
+		}
+		done[n] = true
+		ts.recompute(svc, cl, n)
+		for parent := range ts.rev[revKey{svc, cl.typ, n, cl.rel, cl.typ, cl.rel}] {
+			stack = append(stack, parent)
+		}
+	}
+}
+
+// recomputeService rebuilds every closure of a service for a model.
+func (ts *tuples) recomputeService(svc string, cls map[[2]string]closable) {
+	for _, root := range []string{"c", "y"} {
+		delete(ts.fwd[root].(map[string]any), svc)
+	}
+	for _, cl := range cls {
+		ids := map[string]bool{}
+		for _, root := range []string{"t", "s"} {
+			if objs, err := lookup(map[string]any(ts.fwd), []string{root, svc, cl.typ}); err == nil {
+				for id, rels := range objs.(map[string]any) {
+					if _, ok := rels.(map[string]any)[cl.rel]; ok {
+						ids[id] = true
+					}
+				}
+			}
+		}
+		for id := range ids {
+			ts.recompute(svc, cl, id)
+		}
+	}
+}
+
+// set puts value at keys (nil or an empty map deletes it, pruning the
+// maps left empty below the root).
+func (ix index) set(keys []string, value any) {
+	empty := value == nil
+	if m, ok := value.(map[string]any); ok && len(m) == 0 {
+		empty = true
+	}
+	if !empty {
+		m := map[string]any(ix)
+		for _, k := range keys[:len(keys)-1] {
+			m = child(m, k)
+		}
+		m[keys[len(keys)-1]] = value
+		return
+	}
+	maps := make([]map[string]any, len(keys))
+	m := map[string]any(ix)
+	for i, k := range keys[:len(keys)-1] {
+		maps[i] = m
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return
+		}
+		m = next
+	}
+	maps[len(keys)-1] = m
+	delete(m, keys[len(keys)-1])
+	for i := len(keys) - 1; i > 1 && len(maps[i]) == 0; i-- {
+		delete(maps[i-1], keys[i-1])
+	}
+}
