@@ -10,7 +10,9 @@ import (
 
 	"github.com/sentinel-auth/sentinel/api"
 	"github.com/sentinel-auth/sentinel/app"
+	"github.com/sentinel-auth/sentinel/engine"
 	"github.com/sentinel-auth/sentinel/internal/testenv"
+	"github.com/sentinel-auth/sentinel/tuple"
 )
 
 // BenchmarkBatchCheck measures one batch of 100 checks, served in process,
@@ -53,4 +55,46 @@ func BenchmarkBatchCheck(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkCheckHTTP measures one /v1/check served in process (no network),
+// against the engine alone answering the same question: the difference is
+// the HTTP layer's cost (routing, key authentication, JSON, metrics).
+func BenchmarkCheckHTTP(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := testenv.SQLiteStore(b)
+	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	issued := testenv.Must(b, 201, testenv.Do(b, "POST", srv.URL+"/v1/admin/services", adminKey, map[string]any{"name": "bench"}))
+	key := issued.Body["secret"].(string)
+	svcID := issued.Body["service"].(map[string]any)["id"].(string)
+	testenv.Must(b, 201, testenv.Do(b, "PUT", srv.URL+"/v1/model", key, map[string]any{"dsl": docsModel}))
+	testenv.Must(b, 200, testenv.Do(b, "POST", srv.URL+"/v1/tuples", key, map[string]any{"writes": []any{tk("doc:1", "viewer", "user:anne")}}))
+	body := []byte(`{"object":"doc:1","relation":"viewer","user":"user:anne"}`)
+	b.Run("http", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			req := httptest.NewRequest("POST", "/v1/check", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			rec := httptest.NewRecorder()
+			a.Handler.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+		}
+	})
+	b.Run("engine", func(b *testing.B) {
+		q := engine.CheckRequest{Object: tuple.Object{Type: "doc", ID: "1"}, Relation: "viewer", User: tuple.User{Type: "user", ID: "anne"}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if res, err := a.Engine.Check(ctx, svcID, q); err != nil || !res.Allowed {
+				b.Fatal(res, err)
+			}
+		}
+	})
 }
