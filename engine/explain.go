@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	openfgav1 "github.com/openfga/api/proto/openfga/v1"
 
@@ -85,11 +86,11 @@ func (x *explainer) eval(obj tuple.Object, rel string, rw *openfgav1.Userset, de
 					best = max(best, r)
 				}
 			case d.IsWildcard():
-				if x.user.Relation == "" && x.user.Type == d.Type && contains(x.ids("t", obj.Type, obj.ID, rel, d.Type), tuple.Wildcard) {
+				if x.user.Relation == "" && x.user.Type == d.Type && slices.Contains(x.ids("t", obj.Type, obj.ID, rel, d.Type), tuple.Wildcard) {
 					return vYes, []string{fmt.Sprintf("%s@%s:* (wildcard tuple)", name, d.Type)}
 				}
 			default:
-				if x.user.Relation == "" && x.user.Type == d.Type && x.user.ID != tuple.Wildcard && contains(x.ids("t", obj.Type, obj.ID, rel, d.Type), x.user.ID) {
+				if x.user.Relation == "" && x.user.Type == d.Type && x.user.ID != tuple.Wildcard && slices.Contains(x.ids("t", obj.Type, obj.ID, rel, d.Type), x.user.ID) {
 					return vYes, []string{fmt.Sprintf("%s@%s (tuple)", name, x.user)}
 				}
 			}
@@ -204,13 +205,4 @@ func describe(u *openfgav1.Userset) string {
 		return "union"
 	}
 	return "rewrite"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -44,28 +44,25 @@ type userKey struct {
 }
 
 // byUser groups a reverse index's keys by user, so list objects can find
-// every (object type, relation) a user is assigned to without a scan.
-type byUser map[userKey]map[[2]string]int
+// every (object type, relation) a user is assigned to without a scan. An
+// entry exists exactly while the reverse index has the key (tuples.add and
+// tuples.remove keep them in step), so it is a set.
+type byUser map[userKey]map[[2]string]struct{}
 
 func (b byUser) add(k revKey) {
 	u := userKey{k.svc, k.userType, k.userID, k.userRel}
 	m, ok := b[u]
 	if !ok {
-		m = map[[2]string]int{}
+		m = map[[2]string]struct{}{}
 		b[u] = m
 	}
-	m[[2]string{k.objType, k.rel}]++
+	m[[2]string{k.objType, k.rel}] = struct{}{}
 }
 
 func (b byUser) remove(k revKey) {
 	u := userKey{k.svc, k.userType, k.userID, k.userRel}
-	m := b[u]
-	if m == nil {
-		return
-	}
-	key := [2]string{k.objType, k.rel}
-	if m[key]--; m[key] <= 0 {
-		delete(m, key)
+	if m := b[u]; m != nil {
+		delete(m, [2]string{k.objType, k.rel})
 		if len(m) == 0 {
 			delete(b, u)
 		}
