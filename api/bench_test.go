@@ -18,17 +18,7 @@ import (
 // BenchmarkBatchCheck measures one batch of 100 checks, served in process,
 // at each worker count (batchWorkers).
 func BenchmarkBatchCheck(b *testing.B) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st := testenv.SQLiteStore(b)
-	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	defer srv.Close()
-	key := testenv.Must(b, 201, testenv.Do(b, "POST", srv.URL+"/v1/admin/services", adminKey, map[string]any{"name": "bench"})).Body["secret"].(string)
-	testenv.Must(b, 201, testenv.Do(b, "PUT", srv.URL+"/v1/model", key, map[string]any{"dsl": docsModel}))
+	a, srv, key, _ := benchServer(b)
 	var writes []any
 	for i := range 100 {
 		writes = append(writes, tk(fmt.Sprintf("doc:%d", i), "viewer", fmt.Sprintf("user:u%d", i%10)))
@@ -61,19 +51,8 @@ func BenchmarkBatchCheck(b *testing.B) {
 // against the engine alone answering the same question: the difference is
 // the HTTP layer's cost (routing, key authentication, JSON, metrics).
 func BenchmarkCheckHTTP(b *testing.B) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st := testenv.SQLiteStore(b)
-	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	defer srv.Close()
-	issued := testenv.Must(b, 201, testenv.Do(b, "POST", srv.URL+"/v1/admin/services", adminKey, map[string]any{"name": "bench"}))
-	key := issued.Body["secret"].(string)
-	svcID := issued.Body["service"].(map[string]any)["id"].(string)
-	testenv.Must(b, 201, testenv.Do(b, "PUT", srv.URL+"/v1/model", key, map[string]any{"dsl": docsModel}))
+	ctx := context.Background()
+	a, srv, key, svcID := benchServer(b)
 	testenv.Must(b, 200, testenv.Do(b, "POST", srv.URL+"/v1/tuples", key, map[string]any{"writes": []any{tk("doc:1", "viewer", "user:anne")}}))
 	body := []byte(`{"object":"doc:1","relation":"viewer","user":"user:anne"}`)
 	b.Run("http", func(b *testing.B) {
@@ -97,4 +76,21 @@ func BenchmarkCheckHTTP(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchServer starts a server on a fresh SQLite store with one service
+// holding docsModel, and returns it with the service's key and id.
+func benchServer(b *testing.B) (*app.App, *httptest.Server, string, string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	a, err := app.New(ctx, testenv.SQLiteStore(b), app.Config{AdminKey: adminKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	b.Cleanup(srv.Close)
+	issued := testenv.Must(b, 201, testenv.Do(b, "POST", srv.URL+"/v1/admin/services", adminKey, map[string]any{"name": "bench"}))
+	key := issued.Body["secret"].(string)
+	testenv.Must(b, 201, testenv.Do(b, "PUT", srv.URL+"/v1/model", key, map[string]any{"dsl": docsModel}))
+	return a, srv, key, issued.Body["service"].(map[string]any)["id"].(string)
 }
