@@ -17,7 +17,7 @@ import (
 )
 
 // syncTimeout bounds the wait for datasync to apply a stage.
-const syncTimeout = 10 * time.Second
+const syncTimeout = 30 * time.Second
 
 // TestConformanceEngine runs the suite against the engine in process: per
 // test a fresh SQLite store, engine and datasync; models and tuples go to

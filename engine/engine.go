@@ -113,7 +113,12 @@ type compiled struct {
 	closables map[[2]string]closable
 	fast      *compiler.Compiled
 	careful   *compiler.Compiled
-	compiler  *ast.Compiler
+
+	fastCompiler *ast.Compiler
+	// carefulCompiler and carefulErr are set before carefulReady closes.
+	carefulReady    chan struct{}
+	carefulCompiler *ast.Compiler
+	carefulErr      error
 
 	mu      sync.RWMutex
 	queries map[queryKey]*rego.PreparedEvalQuery
@@ -150,26 +155,31 @@ func Compile(serviceID string, m *model.Model, maxDepth int) (fast, careful *com
 
 // SetModel compiles m and makes it the service's current model. Checks in
 // flight finish on the previous version.
+//
+// Only the fast variant is compiled before SetModel returns; the careful one
+// (several times larger, and OPA's recursion check is quadratic in the
+// number of functions: ≈2 s for a 14-relation model with deep recursion)
+// compiles in the background, so datasync is not held up by it. The rare
+// check that needs it before it is ready waits for it.
 func (e *Engine) SetModel(serviceID string, m *model.Model) error {
 	fast, careful, err := Compile(serviceID, m, e.opts.MaxDepth)
 	if err != nil {
 		return fmt.Errorf("compile model of service %s: %w", serviceID, err)
 	}
-	c := ast.NewCompiler().WithBuiltins(map[string]*ast.Builtin{
-		compiler.TooComplexBuiltin: {Name: compiler.TooComplexBuiltin, Decl: types.NewFunction(types.Args(types.S), types.B)},
-	})
-	mods := map[string]*ast.Module{}
-	for name, code := range map[string]*compiler.Compiled{"fast.rego": fast, "careful.rego": careful} {
-		mod, err := ast.ParseModuleWithOpts(name, code.Module, ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			return fmt.Errorf("parse compiled model of service %s: %w", serviceID, err)
-		}
-		mods[name] = mod
+	fastC, err := compileRego(serviceID, "fast.rego", fast)
+	if err != nil {
+		return err
 	}
-	if c.Compile(mods); c.Failed() {
-		return fmt.Errorf("compile Rego of service %s: %w", serviceID, c.Errors)
+	cm := &compiled{
+		service: serviceID, model: m, closables: closablesOf(m),
+		fast: fast, careful: careful, fastCompiler: fastC,
+		carefulReady: make(chan struct{}),
+		queries:      map[queryKey]*rego.PreparedEvalQuery{},
 	}
-	cm := &compiled{service: serviceID, model: m, closables: closablesOf(m), fast: fast, careful: careful, compiler: c, queries: map[queryKey]*rego.PreparedEvalQuery{}}
+	go func() {
+		cm.carefulCompiler, cm.carefulErr = compileRego(serviceID, "careful.rego", careful)
+		close(cm.carefulReady)
+	}()
 	// The closures and the model change together: an evaluation holding
 	// the store's read lock sees both old or both new.
 	e.store.apply(func(ts *tuples) {
@@ -179,6 +189,21 @@ func (e *Engine) SetModel(serviceID string, m *model.Model) error {
 		e.mu.Unlock()
 	})
 	return nil
+}
+
+// compileRego parses and compiles one generated module.
+func compileRego(serviceID, name string, code *compiler.Compiled) (*ast.Compiler, error) {
+	mod, err := ast.ParseModuleWithOpts(name, code.Module, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		return nil, fmt.Errorf("parse compiled model (%s) of service %s: %w", name, serviceID, err)
+	}
+	c := ast.NewCompiler().WithBuiltins(map[string]*ast.Builtin{
+		compiler.TooComplexBuiltin: {Name: compiler.TooComplexBuiltin, Decl: types.NewFunction(types.Args(types.S), types.B)},
+	})
+	if c.Compile(map[string]*ast.Module{name: mod}); c.Failed() {
+		return nil, fmt.Errorf("compile Rego (%s) of service %s: %w", name, serviceID, c.Errors)
+	}
+	return c, nil
 }
 
 // Model returns the current model of a service, or nil.
@@ -214,14 +239,22 @@ func (e *Engine) query(ctx context.Context, c *compiled, objType, relation strin
 	if ok {
 		return q, nil
 	}
+	code, rc := c.fast, c.fastCompiler
+	if careful {
+		select {
+		case <-c.carefulReady:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for the careful variant of the model: %w", ctx.Err())
+		}
+		if c.carefulErr != nil {
+			return nil, c.carefulErr
+		}
+		code, rc = c.careful, c.carefulCompiler
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if q, ok := c.queries[key]; ok {
 		return q, nil
-	}
-	code := c.fast
-	if careful {
-		code = c.careful
 	}
 	src, ok := code.Query(objType, relation)
 	if !ok {
@@ -229,7 +262,7 @@ func (e *Engine) query(ctx context.Context, c *compiled, objType, relation strin
 	}
 	pq, err := rego.New(
 		rego.Query(src),
-		rego.Compiler(c.compiler),
+		rego.Compiler(rc),
 		rego.Store(e.store),
 		tooComplex,
 		rego.StrictBuiltinErrors(true),
