@@ -38,6 +38,10 @@ var (
 	ErrNoModel = errors.New("no authorization model")
 	// ErrInvalidCursor: a ReadTuples cursor this store did not issue.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrEmailTaken: an identity not yet linked to any user presents an
+	// email that already belongs to a user (through another provider or
+	// subject). Sentinel never links accounts by email.
+	ErrEmailTaken = errors.New("email belongs to another user")
 )
 
 // TupleConflictError names the tuple that made a write fail with ErrConflict.
@@ -105,6 +109,7 @@ const (
 	OpDelete Op = "delete" // a tuple was deleted
 	OpModel  Op = "model"  // a new model version became current (ModelID)
 	OpKey    Op = "key"    // a key of the service was created, rotated or revoked
+	OpUser   Op = "user"   // a user was created, changed, activated or deactivated (UserID; ServiceID "")
 )
 
 // Change is one changelog row.
@@ -114,7 +119,58 @@ type Change struct {
 	Op        Op
 	Tuple     tuple.Tuple // for OpWrite and OpDelete
 	ModelID   string      // for OpModel
+	UserID    string      // for OpUser
 	At        time.Time
+}
+
+// User is a person known to Sentinel, provisioned on the first sight of one
+// of their IdP identities.
+type User struct {
+	ID        string // a UUID
+	Email     string // stored lower-cased; unique among users
+	Name      string
+	AvatarURL string
+	Active    bool
+	Admin     bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Identity is one IdP account linked to a user: (Provider, Subject) is
+// unique and names the user for good.
+type Identity struct {
+	Provider   string // the configured provider name ("google", "corp-oidc")
+	Subject    string // the IdP's subject ("github|123" for GitHub)
+	Issuer     string
+	UserID     string
+	Email      string
+	Claims     []byte // the IdP's claims as a JSON object, as last seen
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+}
+
+// IdentitySighting is a verified IdP identity presented to Sentinel.
+type IdentitySighting struct {
+	Provider, Subject, Issuer string
+	Email                     string // verified; required
+	Name, AvatarURL           string
+	Claims                    []byte // JSON object
+}
+
+// SigningKey is one of Sentinel's JWT signing keys. The private key is
+// stored only encrypted (package identity/keys seals it with the master
+// key); the store never sees it in clear.
+type SigningKey struct {
+	KID string // RFC 7638 thumbprint of the public key
+	Alg string // ES256, RS256 or EdDSA
+	// PrivateSealed is the sealed private key; PublicJWK the public key
+	// as a JWK (JSON).
+	PrivateSealed []byte
+	PublicJWK     []byte
+	CreatedAt     time.Time
+	// SignFrom is when the key starts signing (rotation publishes a key
+	// in JWKS at once and signs with it only from SignFrom on).
+	SignFrom time.Time
 }
 
 // Policy says what to do with a no-op element of a tuple write.
@@ -207,6 +263,34 @@ type Store interface {
 	// LoadSnapshot reads, in one consistent read transaction, every tuple
 	// (streamed to fn with its service id) and every current model.
 	LoadSnapshot(ctx context.Context, fn func(serviceID string, t tuple.Tuple) error) (Snapshot, error)
+
+	// ProvisionUser returns the user linked to (s.Provider, s.Subject),
+	// refreshing the link's email, issuer, claims and last-seen time. On
+	// first sight it creates the user (active, not admin) and the link in
+	// one transaction, with an OpUser change; created reports that. If the
+	// identity is unknown but its email belongs to a user, it fails with
+	// ErrEmailTaken and changes nothing. Concurrent first sightings of one
+	// identity create one user.
+	ProvisionUser(ctx context.Context, s IdentitySighting) (u User, created bool, err error)
+	// UserByID returns ErrNotFound for an unknown id.
+	UserByID(ctx context.Context, id string) (User, error)
+	// UserByEmail matches case-insensitively; ErrNotFound if none.
+	UserByEmail(ctx context.Context, email string) (User, error)
+	// SetUserActive activates or deactivates a user and appends an OpUser
+	// change (so every replica drops what it cached about the user).
+	SetUserActive(ctx context.Context, id string, active bool) error
+	// SetUserAdmin grants or revokes the admin flag, with an OpUser change.
+	SetUserAdmin(ctx context.Context, id string, admin bool) error
+	// IdentitiesOf lists the user's linked identities, oldest first.
+	IdentitiesOf(ctx context.Context, userID string) ([]Identity, error)
+
+	// AddSigningKey stores a new signing key; a KID already stored is
+	// ErrAlreadyExists.
+	AddSigningKey(ctx context.Context, k SigningKey) error
+	// SigningKeys returns every stored signing key, oldest SignFrom first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// DeleteSigningKey removes a key (pruning keys no token can need).
+	DeleteSigningKey(ctx context.Context, kid string) error
 
 	// Notifications returns a channel that receives a value after changes
 	// are committed by any process, or nil if the engine cannot notify
