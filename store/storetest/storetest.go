@@ -36,6 +36,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LoadSnapshot", testLoadSnapshot},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"TenantIsolation", testTenantIsolation},
+		{"ProvisionUser", testProvisionUser},
+		{"ProvisionUserInvalid", testProvisionUserInvalid},
+		{"EmailTaken", testEmailTaken},
+		{"UserFlags", testUserFlags},
+		{"UserChanges", testUserChanges},
+		{"ConcurrentProvisioning", testConcurrentProvisioning},
+		{"SigningKeys", testSigningKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
