@@ -45,7 +45,11 @@ type Options struct {
 	// OnKeyChange is called, after the batch is applied, with the service
 	// of every key change (so caches of service keys can be dropped).
 	OnKeyChange func(serviceID string)
-	Logger      *slog.Logger
+	// OnUserChange is called, after the batch is applied, once per user
+	// with OpUser changes in it (so what is cached about the user, such
+	// as its active flag, can be dropped).
+	OnUserChange func(userID string)
+	Logger       *slog.Logger
 }
 
 // Syncer applies the changelog to an engine.
@@ -254,6 +258,8 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 	muts := make([]engine.Mutation, 0, len(rows))
 	var models []store.Change
 	keys := map[string]bool{}
+	var users []string // in first-change order, each once
+	seenUser := map[string]bool{}
 	prev := after
 	for _, c := range rows {
 		if c.Revision <= prev {
@@ -267,6 +273,11 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 			models = append(models, c)
 		case store.OpKey:
 			keys[c.ServiceID] = true
+		case store.OpUser:
+			if !seenUser[c.UserID] {
+				seenUser[c.UserID] = true
+				users = append(users, c.UserID)
+			}
 		}
 	}
 	// Models are fetched before anything is applied, so a failed read
@@ -288,6 +299,11 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 	if s.opts.OnKeyChange != nil {
 		for serviceID := range keys {
 			s.opts.OnKeyChange(serviceID)
+		}
+	}
+	if s.opts.OnUserChange != nil {
+		for _, userID := range users {
+			s.opts.OnUserChange(userID)
 		}
 	}
 	s.rows.Add(uint64(len(rows)))

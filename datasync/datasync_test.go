@@ -205,6 +205,90 @@ func TestKeyChangesAndModelErrors(t *testing.T) {
 	}
 }
 
+func TestUserChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t)
+	svc, _ := service(t, st, "a")
+	changed := make(chan string, 16)
+	s, _ := start(t, st, Options{PollInterval: 5 * time.Millisecond, OnUserChange: func(id string) { changed <- id }})
+	// caughtUp waits until the syncer applied the store's head; callbacks
+	// run before a batch counts as applied, so they have all been made.
+	caughtUp := func() {
+		t.Helper()
+		head, err := st.HeadRevision(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := s.WaitFor(wctx, head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	received := func() []string {
+		var ids []string
+		for len(changed) > 0 {
+			ids = append(ids, <-changed)
+		}
+		return ids
+	}
+
+	u, _, err := st.ProvisionUser(ctx, store.IdentitySighting{Provider: "google", Subject: "g-1", Email: "anne@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caughtUp()
+	if got := received(); len(got) != 1 || got[0] != u.ID {
+		t.Fatalf("after a user was created: OnUserChange(%q), want once with %q", got, u.ID)
+	}
+
+	if err := st.SetUserActive(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	caughtUp()
+	if got := received(); len(got) != 1 || got[0] != u.ID {
+		t.Fatalf("after a deactivation: OnUserChange(%q), want once with %q", got, u.ID)
+	}
+
+	// Tuple and key changes are not user changes.
+	if _, err := st.CreateKey(ctx, svc, "cd34", "sk_cd34****", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.WriteTuples(ctx, svc, store.TupleWrite{Writes: []tuple.Tuple{tp(t, "doc:1", "user:anne")}}); err != nil {
+		t.Fatal(err)
+	}
+	caughtUp()
+	if got := received(); len(got) != 0 {
+		t.Fatalf("OnUserChange(%q) for key and tuple changes", got)
+	}
+}
+
+// TestUserChangesOncePerBatch applies one batch directly: each user is
+// reported once, in the order of its first change.
+func TestUserChangesOncePerBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	eng, err := engine.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	s := New(nil, eng, Options{OnUserChange: func(id string) { got = append(got, id) }})
+	rows := []store.Change{
+		{Revision: 1, Op: store.OpUser, UserID: "u2"},
+		{Revision: 2, Op: store.OpKey, ServiceID: "svc"},
+		{Revision: 3, Op: store.OpUser, UserID: "u1"},
+		{Revision: 4, Op: store.OpUser, UserID: "u2"},
+	}
+	if err := s.apply(ctx, 0, rows); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[u2 u1]" || s.Applied() != 4 {
+		t.Fatalf("OnUserChange calls %q, applied %d; want [u2 u1], 4", got, s.Applied())
+	}
+}
+
 func TestWaitForRespectsContext(t *testing.T) {
 	t.Parallel()
 	s, _ := start(t, openStore(t), Options{})
