@@ -8,7 +8,10 @@ import (
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
-const changeColumns = "revision, service_id, op, object_type, object_id, relation, user_type, user_id, user_relation, model_id, created_at"
+// changeWidth is the number of columns appendChanges inserts per row.
+const changeWidth = 11
+
+const changeColumns = "revision, service_id, op, object_type, object_id, relation, user_type, user_id, user_relation, model_id, user_ref, created_at"
 
 // appendChanges appends cs (Revision ignored) to the changelog with as few
 // statements as possible and returns the revision of the last one. It must
@@ -17,16 +20,16 @@ func (w *writer) appendChanges(ctx context.Context, cs []store.Change) (uint64, 
 	var last uint64
 	for start := 0; start < len(cs); start += batchSize {
 		batch := cs[start:min(start+batchSize, len(cs))]
-		args := make([]any, 0, len(batch)*10)
+		args := make([]any, 0, len(batch)*changeWidth)
 		for _, c := range batch {
 			args = append(args, c.ServiceID, string(c.Op),
 				c.Tuple.Object.Type, c.Tuple.Object.ID, c.Tuple.Relation,
 				c.Tuple.User.Type, c.Tuple.User.ID, c.Tuple.User.Relation,
-				c.ModelID, c.At)
+				c.ModelID, c.UserID, c.At)
 		}
 		rows, err := w.c.query(ctx, `INSERT INTO changelog
-			(service_id, op, object_type, object_id, relation, user_type, user_id, user_relation, model_id, created_at)
-			VALUES `+placeholders(len(batch), 10)+` RETURNING revision`, args...)
+			(service_id, op, object_type, object_id, relation, user_type, user_id, user_relation, model_id, user_ref, created_at)
+			VALUES `+placeholders(len(batch), changeWidth)+` RETURNING revision`, args...)
 		if err != nil {
 			return 0, fmt.Errorf("append changelog: %w", err)
 		}
@@ -108,7 +111,7 @@ func scanChange(r Rows) (store.Change, error) {
 	err := r.Scan(&rev, &c.ServiceID, &op,
 		&c.Tuple.Object.Type, &c.Tuple.Object.ID, &c.Tuple.Relation,
 		&c.Tuple.User.Type, &c.Tuple.User.ID, &c.Tuple.User.Relation,
-		&c.ModelID, &c.At)
+		&c.ModelID, &c.UserID, &c.At)
 	c.Revision, c.Op, c.At = uint64(rev), store.Op(op), c.At.UTC()
 	return c, err
 }

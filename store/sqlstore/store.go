@@ -17,7 +17,7 @@ import (
 	"github.com/sentinel-auth/sentinel/store"
 )
 
-// batchSize is the most rows one multi-row statement carries: 500 rows × 10
+// batchSize is the most rows one multi-row statement carries: 500 rows × 11
 // columns stays far below SQLite's (32766) and PostgreSQL's (65535)
 // parameter limits. Larger requests are split, within one transaction.
 const batchSize = 500
