@@ -44,6 +44,18 @@ type Config struct {
 	// ConsistencyTimeout bounds how long a read waits for a revision
 	// (default 1s).
 	ConsistencyTimeout time.Duration
+
+	// Identity. Each may be nil: the routes that need it then answer 503
+	// (or 404 for the well-known documents).
+	Exchanger  Exchanger
+	Tokens     Tokens
+	PublicKeys PublicKeys
+	// IssuerURL is the iss of Sentinel's tokens (its public base URL).
+	IssuerURL string
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS (default 5m).
+	JWKSMaxAge time.Duration
+	// Users backs the admin user routes (deactivation).
+	Users UserAdmin
 }
 
 // Server serves the native /v1 API.
@@ -81,7 +93,15 @@ func New(cfg Config) *Server {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 
+	r.GET("/health", s.health)
+	r.GET("/.well-known/jwks.json", s.jwks)
+	r.GET("/.well-known/openid-configuration", s.openIDConfiguration)
+	r.POST("/authz/resolve", s.compatServiceAuth, s.authzResolve)
+
 	v1 := r.Group("/v1", s.serviceAuth)
+	v1.POST("/authz/token", s.authzToken)
+	v1.POST("/tokens/introspect", s.introspect)
+	v1.POST("/tokens/revoke", s.revokeToken)
 	v1.PUT("/model", s.putModel)
 	v1.GET("/model", s.getModel)
 	v1.POST("/tuples", s.writeTuples)
@@ -99,6 +119,8 @@ func New(cfg Config) *Server {
 	admin.GET("/services/:name/keys", s.listKeys)
 	admin.POST("/services/:name/keys", s.rotateKey)
 	admin.DELETE("/services/:name/keys/:id", s.revokeKey)
+	admin.GET("/users/:id", s.getUser)
+	admin.PATCH("/users/:id", s.patchUser)
 
 	s.router = r
 	return s
