@@ -26,6 +26,15 @@ type Verifier interface {
 	Verify(ctx context.Context, rawToken string) (Identity, error)
 }
 
+// KeySource gives plugins the IdPs' JWKS documents. The host serves it to
+// every plugin over go-plugin's broker, so keys are fetched, cached and
+// rate-limited in one place (package cache) rather than in each plugin
+// process. refresh is true when the plugin saw a key id the cached document
+// lacks (the IdP rotated its keys); the source decides whether to refetch.
+type KeySource interface {
+	Fetch(ctx context.Context, jwksURL string, refresh bool) ([]byte, error)
+}
+
 // Errors of Verify; callers test with errors.Is. Every other error (plugin
 // crashed, timed out, misconfigured) is a failure to verify: the caller
 // fails closed.
