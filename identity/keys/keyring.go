@@ -90,8 +90,7 @@ func (o *Options) setDefaults() error {
 var (
 	// ErrUnknownKey: no published key has that kid.
 	ErrUnknownKey = errors.New("unknown signing key")
-	// ErrNoSigner: no key signs at that time (the store holds none, or
-	// all of them start later).
+	// ErrNoSigner: the store holds no signing key.
 	ErrNoSigner = errors.New("no signing key")
 )
 
@@ -278,14 +277,21 @@ func (r *ring) info(i int) Info {
 	return in
 }
 
-// signer is the index of the key with the newest SignFrom <= now, or -1.
+// signer is the index of the key with the newest SignFrom <= now, or -1
+// when there is no key. Before the oldest key's SignFrom the oldest key
+// signs: it is published, nothing signed before it, and a replica whose
+// clock runs slightly behind the one that created the first key must not
+// be unable to sign.
 func (r *ring) signer(now time.Time) int {
-	for i := len(r.entries) - 1; i >= 0; i-- {
+	for i := len(r.entries) - 1; i > 0; i-- {
 		if !r.entries[i].info.SignFrom.After(now) {
 			return i
 		}
 	}
-	return -1
+	if len(r.entries) == 0 {
+		return -1
+	}
+	return 0
 }
 
 // published reports whether entry i is in the JWKS at now: it has not
@@ -300,7 +306,8 @@ func (r *ring) published(i int, now time.Time, retention time.Duration) bool {
 
 func (k *Keyring) retention() time.Duration { return k.opts.MaxTokenTTL + k.opts.Grace }
 
-// Signer describes the key that signs at now.
+// Signer describes the key that signs at now: the one with the newest
+// SignFrom <= now (or the oldest key, if now is before every SignFrom).
 func (k *Keyring) Signer(now time.Time) (Info, error) {
 	r := k.ring.Load()
 	i := r.signer(now)

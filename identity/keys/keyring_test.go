@@ -301,8 +301,16 @@ func TestRotationTimeline(t *testing.T) {
 			}
 		})
 	}
-	if _, err := k.Signer(t0.Add(-time.Second)); !errors.Is(err, ErrNoSigner) {
-		t.Fatalf("Signer before the first key: err = %v, want ErrNoSigner", err)
+	if s, err := k.Signer(t0.Add(-time.Second)); err != nil || s.KID != a {
+		t.Fatalf("Signer before the first key's SignFrom = %s, %v; want the first key (clocks of replicas differ)", s.KID, err)
+	}
+	empty := &Keyring{}
+	empty.ring.Store(&ring{byKID: map[string]int{}})
+	if _, err := empty.Signer(t0); !errors.Is(err, ErrNoSigner) {
+		t.Fatalf("Signer of an empty keyring: err = %v, want ErrNoSigner", err)
+	}
+	if _, err := empty.Sign(t0, []byte("{}")); !errors.Is(err, ErrNoSigner) {
+		t.Fatalf("Sign with an empty keyring: err = %v, want ErrNoSigner", err)
 	}
 	keys := k.Keys()
 	if len(keys) != 2 || !keys[0].SignUntil.Equal(t0.Add(D)) || !keys[1].SignUntil.IsZero() {
