@@ -423,3 +423,23 @@ func (k *Keyring) Prune(ctx context.Context, now time.Time) ([]string, error) {
 	}
 	return pruned, nil
 }
+
+// Watch refreshes the keys from the store every interval (and prunes the
+// ones no token can need any more) until ctx ends, so rotations made by
+// another process are picked up. Failures are reported to onError (which
+// may be nil) and retried at the next tick; the last good view stays in
+// use meanwhile.
+func (k *Keyring) Watch(ctx context.Context, interval time.Duration, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := k.Prune(ctx, k.opts.Now()); err != nil && onError != nil && ctx.Err() == nil {
+				onError(err)
+			}
+		}
+	}
+}

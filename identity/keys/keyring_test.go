@@ -218,7 +218,7 @@ func TestOpenRefusesBadConfig(t *testing.T) {
 		{"HS256", newMaster(t), Options{Alg: jwa.HS256}, &keystest.MemStore{}, `unsupported signing algorithm "HS256"`},
 		{"none", newMaster(t), Options{Alg: jwa.NoSignature}, &keystest.MemStore{}, `unsupported signing algorithm "none"`},
 		{"negative TTL", newMaster(t), Options{MaxTokenTTL: -time.Hour}, &keystest.MemStore{}, "must not be negative"},
-		{"store down", newMaster(t), Options{}, &keystest.MemStore{Err: errors.New("connection refused")}, "load signing keys: connection refused"},
+		{"store down", newMaster(t), Options{}, failing(errors.New("connection refused")), "load signing keys: connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -472,4 +472,59 @@ func TestConcurrentUse(t *testing.T) {
 	if n := len(k.Keys()); n != 4 {
 		t.Fatalf("%d keys, want 4", n)
 	}
+}
+
+func TestWatchPicksUpRotations(t *testing.T) {
+	st := &keystest.MemStore{}
+	m := newMaster(t)
+	c := &clock{now: t0}
+	opts := Options{JWKSCacheTTL: time.Minute, Now: c.Now}
+	replica := openRing(t, st, m, opts)
+	cli := openRing(t, st, m, opts)
+	errs := make(chan error, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		replica.Watch(ctx, time.Millisecond, func(err error) { errs <- err })
+		close(done)
+	}()
+	info, err := cli.Rotate(context.Background(), ES256, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait (bounded, as a hang guard only) until the replica has it.
+	deadline := time.After(30 * time.Second)
+	for {
+		if _, err := replica.VerificationKey(info.KID, t0); err == nil {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatal("Watch never loaded the rotated key")
+		case err := <-errs:
+			t.Fatalf("Watch reported %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	// A failing store is reported, and the last good view stays.
+	st.Fail(errors.New("store down"))
+	select {
+	case err := <-errs:
+		if !strings.Contains(err.Error(), "store down") {
+			t.Fatalf("reported %v", err)
+		}
+	case <-deadline:
+		t.Fatal("Watch never reported the store failure")
+	}
+	if _, err := replica.Sign(t0, []byte("{}")); err != nil {
+		t.Fatalf("signing while the store is down: %v", err)
+	}
+	cancel()
+	<-done
+}
+
+func failing(err error) *keystest.MemStore {
+	st := &keystest.MemStore{}
+	st.Fail(err)
+	return st
 }

@@ -13,20 +13,28 @@ import (
 
 // MemStore keeps signing keys in memory with the store contract's
 // semantics: a duplicate kid is store.ErrAlreadyExists, deleting a missing
-// one store.ErrNotFound, listing is oldest SignFrom first. Err, when set,
-// is returned by every call (to test failure paths).
+// one store.ErrNotFound, listing is oldest SignFrom first. The zero value
+// is an empty store.
 type MemStore struct {
 	mu   sync.Mutex
 	rows []store.SigningKey
-	Err  error
+	err  error
+}
+
+// Fail makes every later call return err (nil: work again), to test
+// failure paths.
+func (s *MemStore) Fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.err = err
 }
 
 // AddSigningKey stores a copy of k.
 func (s *MemStore) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.Err != nil {
-		return s.Err
+	if s.err != nil {
+		return s.err
 	}
 	for _, r := range s.rows {
 		if r.KID == k.KID {
@@ -43,8 +51,8 @@ func (s *MemStore) AddSigningKey(ctx context.Context, k store.SigningKey) error 
 func (s *MemStore) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.Err != nil {
-		return nil, s.Err
+	if s.err != nil {
+		return nil, s.err
 	}
 	out := make([]store.SigningKey, len(s.rows))
 	for i, r := range s.rows {
@@ -60,8 +68,8 @@ func (s *MemStore) SigningKeys(ctx context.Context) ([]store.SigningKey, error) 
 func (s *MemStore) DeleteSigningKey(ctx context.Context, kid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.Err != nil {
-		return s.Err
+	if s.err != nil {
+		return s.err
 	}
 	for i, r := range s.rows {
 		if r.KID == kid {
