@@ -1,0 +1,238 @@
+package sentinel_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+
+	"github.com/sentinel-auth/sentinel/identity/token"
+	sentinel "github.com/sentinel-auth/sentinel/sdk/go"
+)
+
+func verifyOK(t *testing.T, v *sentinel.Verifier, raw, what string) {
+	t.Helper()
+	if _, err := v.VerifyAuthz(context.Background(), raw, "notes"); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func fetchesNow(t *testing.T, is *issuer, want int64, when string) {
+	t.Helper()
+	if got := is.fetches.Load(); got != want {
+		t.Fatalf("%s: %d JWKS fetches, want %d", when, got, want)
+	}
+}
+
+// TestVerifierFollowsKeyRotation: a key rotated in on the server is
+// fetched on its first unknown kid, with no restart, and tokens of the
+// old key verify while it is published.
+func TestVerifierFollowsKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	is := newIssuer(t, jwa.ES256)
+	v := is.verifier(t, sentinel.VerifierOptions{})
+	fetchesNow(t, is, 1, "after NewVerifier")
+	old := is.mint(t, token.Authz, anne())
+	verifyOK(t, v, old, "token of the first key")
+
+	next, err := is.ring.Rotate(ctx, jwa.ES256, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.clock.advance(time.Minute + time.Second) // the new key signs from now on
+	fresh := is.mint(t, token.Authz, anne())
+	if !strings.Contains(mustDecode(t, strings.Split(fresh, ".")[0]), next.KID) {
+		t.Fatalf("the new token is not signed by the rotated key %s", next.KID)
+	}
+	verifyOK(t, v, fresh, "token of the rotated key")
+	fetchesNow(t, is, 2, "after the first token of the new key")
+	verifyOK(t, v, old, "token of the old key, still published")
+	verifyOK(t, v, fresh, "token of the rotated key, cached")
+	fetchesNow(t, is, 2, "after more verifications")
+}
+
+func mustDecode(t *testing.T, s string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(decodeB64(t, s)), &m); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// TestUnknownKidRefetchIsRateLimited: made-up kids cause at most one
+// fetch per refresh interval, and concurrent misses share one fetch.
+func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
+	is := newIssuer(t, jwa.ES256)
+	v := is.verifier(t, sentinel.VerifierOptions{RefreshInterval: 30 * time.Second})
+	bogus := func(kid string) string {
+		return forge(map[string]any{"alg": "ES256", "kid": kid}, claimsOf(t, is.mint(t, token.Authz, anne())), make([]byte, 64))
+	}
+	refused := func(raw string) {
+		t.Helper()
+		_, err := v.VerifyAuthz(context.Background(), raw, "notes")
+		if !errors.Is(err, sentinel.ErrInvalidToken) || !strings.Contains(err.Error(), "no published key") {
+			t.Fatalf("unknown kid: %v, want refused as unknown", err)
+		}
+	}
+	refused(bogus("k1"))
+	fetchesNow(t, is, 1, "unknown kid right after the first fetch")
+	is.clock.advance(31 * time.Second)
+	refused(bogus("k2"))
+	fetchesNow(t, is, 2, "unknown kid 31 s later")
+	for i := range 20 {
+		refused(bogus("k3-" + string(rune('a'+i))))
+	}
+	fetchesNow(t, is, 2, "20 more unknown kids within the interval")
+
+	// Concurrent misses after the interval: one fetch between them all.
+	is.clock.advance(31 * time.Second)
+	next, err := is.ring.Rotate(context.Background(), jwa.ES256, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.clock.advance(time.Minute)
+	fresh := is.mint(t, token.Authz, anne())
+	if !strings.Contains(mustDecode(t, strings.Split(fresh, ".")[0]), next.KID) {
+		t.Fatal("fresh token not signed by the new key")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			if _, err := v.VerifyAuthz(context.Background(), fresh, "notes"); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent verification of the new key: %v", err)
+	}
+	fetchesNow(t, is, 3, "16 concurrent misses")
+}
+
+// TestJWKSCacheExpiryAndOutage: the set is refetched after its max-age;
+// while the issuer is down an expired set is used for MaxStale, then
+// every token is refused with ErrKeysUnavailable (fail closed).
+func TestJWKSCacheExpiryAndOutage(t *testing.T) {
+	is := newIssuer(t, jwa.ES256)
+	v := is.verifier(t, sentinel.VerifierOptions{MaxStale: 10 * time.Minute})
+	verifyOK(t, v, is.mint(t, token.Authz, anne()), "fresh set")
+	is.clock.advance(jwksMaxAge*time.Second - time.Second)
+	verifyOK(t, v, is.mint(t, token.Authz, anne()), "set 299 s old")
+	fetchesNow(t, is, 1, "within max-age")
+	is.clock.advance(2 * time.Second)
+	verifyOK(t, v, is.mint(t, token.Authz, anne()), "set past max-age")
+	fetchesNow(t, is, 2, "past max-age")
+
+	is.serve(func(w http.ResponseWriter) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	is.clock.advance(jwksMaxAge*time.Second + time.Second)
+	verifyOK(t, v, is.mint(t, token.Authz, anne()), "expired set while the issuer is down")
+	fetchesNow(t, is, 3, "first verification after expiry")
+	verifyOK(t, v, is.mint(t, token.Authz, anne()), "expired set, refetch rate-limited")
+	fetchesNow(t, is, 3, "second verification after expiry")
+
+	is.clock.advance(10 * time.Minute)
+	_, err := v.VerifyAuthz(context.Background(), is.mint(t, token.Authz, anne()), "notes")
+	if !errors.Is(err, sentinel.ErrKeysUnavailable) || errors.Is(err, sentinel.ErrInvalidToken) {
+		t.Fatalf("set stale past MaxStale: %v, want ErrKeysUnavailable", err)
+	}
+	is.serve(nil)
+	is.clock.advance(31 * time.Second)
+	verifyOK(t, v, is.mint(t, token.Authz, anne()), "issuer back")
+}
+
+// TestJWKSKeysAreVetted: a published key is used only with its own
+// allowed alg; keys without one, symmetric keys and keys of a kind that
+// does not fit their alg are ignored.
+func TestJWKSKeysAreVetted(t *testing.T) {
+	is := newIssuer(t, jwa.ES256)
+	raw := is.mint(t, token.Authz, anne())
+	info, err := is.ring.Signer(is.clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := is.ring.JWKS(is.clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(jwks, &set); err != nil {
+		t.Fatal(err)
+	}
+	key := set.Keys[0]
+	alter := func(f func(k map[string]any)) []map[string]any {
+		k := map[string]any{}
+		for n, v := range key {
+			k[n] = v
+		}
+		f(k)
+		return []map[string]any{k}
+	}
+	for _, tc := range []struct {
+		name string
+		keys []map[string]any
+	}{
+		{"no alg", alter(func(k map[string]any) { delete(k, "alg") })},
+		{"alg HS256", alter(func(k map[string]any) { k["alg"] = "HS256" })},
+		{"alg ES384", alter(func(k map[string]any) { k["alg"] = "ES384" })},
+		{"alg RS256 on an EC key", alter(func(k map[string]any) { k["alg"] = "RS256" })},
+		{"use enc", alter(func(k map[string]any) { k["use"] = "enc" })},
+		{"symmetric key under the kid", []map[string]any{{"kty": "oct", "kid": info.KID, "alg": "HS256", "k": "c2VjcmV0"}}},
+		{"kid listed twice", append(alter(func(map[string]any) {}), alter(func(map[string]any) {})...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]any{"keys": tc.keys})
+			is.serve(func(w http.ResponseWriter) { w.Write(body) })
+			v := is.verifier(t, sentinel.VerifierOptions{})
+			if _, err := v.VerifyAuthz(context.Background(), raw, "notes"); !errors.Is(err, sentinel.ErrInvalidToken) {
+				t.Fatalf("verified with a %s JWKS: %v", tc.name, err)
+			}
+		})
+	}
+	is.serve(nil)
+	verifyOK(t, is.verifier(t, sentinel.VerifierOptions{}), raw, "the unaltered JWKS")
+}
+
+func TestNewVerifierFailsWithoutKeys(t *testing.T) {
+	is := newIssuer(t, jwa.ES256)
+	is.serve(func(w http.ResponseWriter) { http.Error(w, "no", http.StatusInternalServerError) })
+	if _, err := sentinel.NewVerifier(context.Background(), is.URL, sentinel.VerifierOptions{}); err == nil {
+		t.Fatal("NewVerifier succeeded with the JWKS failing")
+	}
+	is.serve(func(w http.ResponseWriter) { w.Write([]byte("not json")) })
+	if _, err := sentinel.NewVerifier(context.Background(), is.URL, sentinel.VerifierOptions{}); err == nil {
+		t.Fatal("NewVerifier succeeded with a malformed JWKS")
+	}
+	if _, err := sentinel.NewVerifier(context.Background(), "ftp://x", sentinel.VerifierOptions{}); err == nil {
+		t.Fatal("NewVerifier accepted an ftp issuer")
+	}
+}
+
+func BenchmarkVerifyAuthz(b *testing.B) {
+	for _, alg := range []jwa.SignatureAlgorithm{jwa.ES256, jwa.RS256, jwa.EdDSA} {
+		b.Run(alg.String(), func(b *testing.B) {
+			is := newIssuer(b, alg)
+			v := is.verifier(b, sentinel.VerifierOptions{})
+			raw := is.mint(b, token.Authz, anne())
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.VerifyAuthz(ctx, raw, "notes"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
