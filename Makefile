@@ -11,6 +11,7 @@ COUNT   ?= 6
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sentinel
+	$(GO) build -o bin/plugins/ ./plugins/oidc ./plugins/google ./plugins/entra ./plugins/github
 
 run: build
 	./$(BIN) serve --log-format text

@@ -103,7 +103,7 @@ func (s settings) allowlist() ([]string, error) {
 
 func (p *verifier) Configure(raw []byte) error {
 	var s settings
-	if err := oidcverify.DecodeSettings(raw, &s); err != nil {
+	if err := sdk.DecodeSettings(raw, &s); err != nil {
 		return err
 	}
 	iss, disc, err := s.issuers()

@@ -24,7 +24,6 @@ import (
 
 	"github.com/sentinel-auth/sentinel/plugins"
 	"github.com/sentinel-auth/sentinel/plugins/internal/httpx"
-	"github.com/sentinel-auth/sentinel/plugins/oidcverify"
 	"github.com/sentinel-auth/sentinel/plugins/sdk"
 )
 
@@ -49,7 +48,7 @@ type verifier struct {
 
 func (p *verifier) Configure(raw []byte) error {
 	var s settings
-	if err := oidcverify.DecodeSettings(raw, &s); err != nil {
+	if err := sdk.DecodeSettings(raw, &s); err != nil {
 		return err
 	}
 	p.base = strings.TrimSuffix(s.BaseURL, "/")

@@ -40,7 +40,7 @@ type verifier struct {
 
 func (p *verifier) Configure(raw []byte) error {
 	var s settings
-	if err := oidcverify.DecodeSettings(raw, &s); err != nil {
+	if err := sdk.DecodeSettings(raw, &s); err != nil {
 		return err
 	}
 	cfg := oidcverify.Config{Issuer: Issuer}

@@ -30,7 +30,7 @@ type verifier struct{ v *oidcverify.Verifier }
 
 func (p *verifier) Configure(raw []byte) error {
 	var s settings
-	if err := oidcverify.DecodeSettings(raw, &s); err != nil {
+	if err := sdk.DecodeSettings(raw, &s); err != nil {
 		return err
 	}
 	cfg := oidcverify.Config{Issuer: s.Issuer}

@@ -24,8 +24,6 @@
 package oidcverify
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,18 +89,6 @@ func (c Common) Apply(cfg *Config) error {
 			return fmt.Errorf("skew: %w", err)
 		}
 		cfg.Skew = d
-	}
-	return nil
-}
-
-// DecodeSettings decodes a plugin's settings JSON into v, refusing unknown
-// fields so that a misspelt setting stops the start instead of being
-// ignored.
-func DecodeSettings(settings []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(settings))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decode settings: %w", err)
 	}
 	return nil
 }

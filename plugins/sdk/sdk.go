@@ -13,7 +13,7 @@
 //	type verifier struct{ /* settings */ }
 //
 //	func (v *verifier) Configure(settings []byte) error {
-//		return json.Unmarshal(settings, v) // validate; an error refuses the start
+//		return sdk.DecodeSettings(settings, v) // and validate: an error refuses the start
 //	}
 //
 //	func (v *verifier) Verify(ctx context.Context, token string, keys sdk.KeyFetcher) (plugins.Identity, error) {
@@ -51,6 +51,7 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,6 +91,18 @@ type Verifier interface {
 // plugin is healthy.
 type Healther interface {
 	Health(ctx context.Context) error
+}
+
+// DecodeSettings decodes Configure's settings into v, refusing unknown
+// fields so that a misspelt setting stops Sentinel's start instead of being
+// silently ignored.
+func DecodeSettings(settings []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(settings))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode settings: %w", err)
+	}
+	return nil
 }
 
 // Serve runs impl as a Sentinel verifier plugin until the host stops it.
