@@ -274,4 +274,8 @@ func TestClientAgainstSentinel(t *testing.T) {
 	t.Run("retries 503 and 429 through a failure injector", func(t *testing.T) {
 		retryAgainst(t, srv.URL, srv.service(t, "retries"))
 	})
+
+	t.Run("RequirePermission", func(t *testing.T) {
+		requirePermissionAgainst(t, srv.URL, srv.service(t, "notes"))
+	})
 }

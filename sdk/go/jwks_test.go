@@ -12,8 +12,8 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 
-	"github.com/sentinel-auth/sentinel/identity/token"
 	sentinel "github.com/sentinel-auth/sentinel/sdk/go"
+	"github.com/sentinel-auth/sentinel/sdk/go/sentineltest"
 )
 
 func verifyOK(t *testing.T, v *sentinel.Verifier, raw, what string) {
@@ -23,9 +23,9 @@ func verifyOK(t *testing.T, v *sentinel.Verifier, raw, what string) {
 	}
 }
 
-func fetchesNow(t *testing.T, is *issuer, want int64, when string) {
+func fetchesNow(t *testing.T, is *sentineltest.Issuer, want int64, when string) {
 	t.Helper()
-	if got := is.fetches.Load(); got != want {
+	if got := int64(is.Fetches()); got != want {
 		t.Fatalf("%s: %d JWKS fetches, want %d", when, got, want)
 	}
 }
@@ -34,21 +34,17 @@ func fetchesNow(t *testing.T, is *issuer, want int64, when string) {
 // fetched on its first unknown kid, with no restart, and tokens of the
 // old key verify while it is published.
 func TestVerifierFollowsKeyRotation(t *testing.T) {
-	ctx := context.Background()
-	is := newIssuer(t, jwa.ES256)
-	v := is.verifier(t, sentinel.VerifierOptions{})
+	is := sentineltest.NewIssuer(t, "ES256")
+	v := newVerifier(t, is, sentinel.VerifierOptions{})
 	fetchesNow(t, is, 1, "after NewVerifier")
-	old := is.mint(t, token.Authz, anne())
+	old := is.Authz(t, anne())
 	verifyOK(t, v, old, "token of the first key")
 
-	next, err := is.ring.Rotate(ctx, jwa.ES256, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	is.clock.advance(time.Minute + time.Second) // the new key signs from now on
-	fresh := is.mint(t, token.Authz, anne())
-	if !strings.Contains(mustDecode(t, strings.Split(fresh, ".")[0]), next.KID) {
-		t.Fatalf("the new token is not signed by the rotated key %s", next.KID)
+	next := is.Rotate(t)
+	is.Advance(sentineltest.RotationDelay + time.Second) // the new key signs from now on
+	fresh := is.Authz(t, anne())
+	if !strings.Contains(mustDecode(t, strings.Split(fresh, ".")[0]), next) {
+		t.Fatalf("the new token is not signed by the rotated key %s", next)
 	}
 	verifyOK(t, v, fresh, "token of the rotated key")
 	fetchesNow(t, is, 2, "after the first token of the new key")
@@ -70,10 +66,10 @@ func mustDecode(t *testing.T, s string) string {
 // TestUnknownKidRefetchIsRateLimited: made-up kids cause at most one
 // fetch per refresh interval, and concurrent misses share one fetch.
 func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
-	is := newIssuer(t, jwa.ES256)
-	v := is.verifier(t, sentinel.VerifierOptions{RefreshInterval: 30 * time.Second})
+	is := sentineltest.NewIssuer(t, "ES256")
+	v := newVerifier(t, is, sentinel.VerifierOptions{RefreshInterval: 30 * time.Second})
 	bogus := func(kid string) string {
-		return forge(map[string]any{"alg": "ES256", "kid": kid}, claimsOf(t, is.mint(t, token.Authz, anne())), make([]byte, 64))
+		return forge(map[string]any{"alg": "ES256", "kid": kid}, claimsOf(t, is.Authz(t, anne())), make([]byte, 64))
 	}
 	refused := func(raw string) {
 		t.Helper()
@@ -84,7 +80,7 @@ func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 	}
 	refused(bogus("k1"))
 	fetchesNow(t, is, 1, "unknown kid right after the first fetch")
-	is.clock.advance(31 * time.Second)
+	is.Advance(31 * time.Second)
 	refused(bogus("k2"))
 	fetchesNow(t, is, 2, "unknown kid 31 s later")
 	for i := range 20 {
@@ -93,14 +89,11 @@ func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 	fetchesNow(t, is, 2, "20 more unknown kids within the interval")
 
 	// Concurrent misses after the interval: one fetch between them all.
-	is.clock.advance(31 * time.Second)
-	next, err := is.ring.Rotate(context.Background(), jwa.ES256, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	is.clock.advance(time.Minute)
-	fresh := is.mint(t, token.Authz, anne())
-	if !strings.Contains(mustDecode(t, strings.Split(fresh, ".")[0]), next.KID) {
+	is.Advance(31 * time.Second)
+	next := is.Rotate(t)
+	is.Advance(sentineltest.RotationDelay)
+	fresh := is.Authz(t, anne())
+	if !strings.Contains(mustDecode(t, strings.Split(fresh, ".")[0]), next) {
 		t.Fatal("fresh token not signed by the new key")
 	}
 	var wg sync.WaitGroup
@@ -124,47 +117,41 @@ func TestUnknownKidRefetchIsRateLimited(t *testing.T) {
 // while the issuer is down an expired set is used for MaxStale, then
 // every token is refused with ErrKeysUnavailable (fail closed).
 func TestJWKSCacheExpiryAndOutage(t *testing.T) {
-	is := newIssuer(t, jwa.ES256)
-	v := is.verifier(t, sentinel.VerifierOptions{MaxStale: 10 * time.Minute})
-	verifyOK(t, v, is.mint(t, token.Authz, anne()), "fresh set")
-	is.clock.advance(jwksMaxAge*time.Second - time.Second)
-	verifyOK(t, v, is.mint(t, token.Authz, anne()), "set 299 s old")
+	is := sentineltest.NewIssuer(t, "ES256")
+	v := newVerifier(t, is, sentinel.VerifierOptions{MaxStale: 10 * time.Minute})
+	verifyOK(t, v, is.Authz(t, anne()), "fresh set")
+	is.Advance(sentineltest.JWKSMaxAge - time.Second)
+	verifyOK(t, v, is.Authz(t, anne()), "set 299 s old")
 	fetchesNow(t, is, 1, "within max-age")
-	is.clock.advance(2 * time.Second)
-	verifyOK(t, v, is.mint(t, token.Authz, anne()), "set past max-age")
+	is.Advance(2 * time.Second)
+	verifyOK(t, v, is.Authz(t, anne()), "set past max-age")
 	fetchesNow(t, is, 2, "past max-age")
 
-	is.serve(func(w http.ResponseWriter) { http.Error(w, "down", http.StatusServiceUnavailable) })
-	is.clock.advance(jwksMaxAge*time.Second + time.Second)
-	verifyOK(t, v, is.mint(t, token.Authz, anne()), "expired set while the issuer is down")
+	is.ServeJWKS(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) })
+	is.Advance(sentineltest.JWKSMaxAge + time.Second)
+	verifyOK(t, v, is.Authz(t, anne()), "expired set while the issuer is down")
 	fetchesNow(t, is, 3, "first verification after expiry")
-	verifyOK(t, v, is.mint(t, token.Authz, anne()), "expired set, refetch rate-limited")
+	verifyOK(t, v, is.Authz(t, anne()), "expired set, refetch rate-limited")
 	fetchesNow(t, is, 3, "second verification after expiry")
 
-	is.clock.advance(10 * time.Minute)
-	_, err := v.VerifyAuthz(context.Background(), is.mint(t, token.Authz, anne()), "notes")
+	is.Advance(10 * time.Minute)
+	_, err := v.VerifyAuthz(context.Background(), is.Authz(t, anne()), "notes")
 	if !errors.Is(err, sentinel.ErrKeysUnavailable) || errors.Is(err, sentinel.ErrInvalidToken) {
 		t.Fatalf("set stale past MaxStale: %v, want ErrKeysUnavailable", err)
 	}
-	is.serve(nil)
-	is.clock.advance(31 * time.Second)
-	verifyOK(t, v, is.mint(t, token.Authz, anne()), "issuer back")
+	is.ServeJWKS(nil)
+	is.Advance(31 * time.Second)
+	verifyOK(t, v, is.Authz(t, anne()), "issuer back")
 }
 
 // TestJWKSKeysAreVetted: a published key is used only with its own
 // allowed alg; keys without one, symmetric keys and keys of a kind that
 // does not fit their alg are ignored.
 func TestJWKSKeysAreVetted(t *testing.T) {
-	is := newIssuer(t, jwa.ES256)
-	raw := is.mint(t, token.Authz, anne())
-	info, err := is.ring.Signer(is.clock.now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, err := is.ring.JWKS(is.clock.now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	is := sentineltest.NewIssuer(t, "ES256")
+	raw := is.Authz(t, anne())
+	kid := is.KID(t)
+	jwks := is.JWKS(t)
 	var set struct {
 		Keys []map[string]any `json:"keys"`
 	}
@@ -189,29 +176,29 @@ func TestJWKSKeysAreVetted(t *testing.T) {
 		{"alg ES384", alter(func(k map[string]any) { k["alg"] = "ES384" })},
 		{"alg RS256 on an EC key", alter(func(k map[string]any) { k["alg"] = "RS256" })},
 		{"use enc", alter(func(k map[string]any) { k["use"] = "enc" })},
-		{"symmetric key under the kid", []map[string]any{{"kty": "oct", "kid": info.KID, "alg": "HS256", "k": "c2VjcmV0"}}},
+		{"symmetric key under the kid", []map[string]any{{"kty": "oct", "kid": kid, "alg": "HS256", "k": "c2VjcmV0"}}},
 		{"kid listed twice", append(alter(func(map[string]any) {}), alter(func(map[string]any) {})...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"keys": tc.keys})
-			is.serve(func(w http.ResponseWriter) { w.Write(body) })
-			v := is.verifier(t, sentinel.VerifierOptions{})
+			is.ServeJWKS(func(w http.ResponseWriter, _ *http.Request) { w.Write(body) })
+			v := newVerifier(t, is, sentinel.VerifierOptions{})
 			if _, err := v.VerifyAuthz(context.Background(), raw, "notes"); !errors.Is(err, sentinel.ErrInvalidToken) {
 				t.Fatalf("verified with a %s JWKS: %v", tc.name, err)
 			}
 		})
 	}
-	is.serve(nil)
-	verifyOK(t, is.verifier(t, sentinel.VerifierOptions{}), raw, "the unaltered JWKS")
+	is.ServeJWKS(nil)
+	verifyOK(t, newVerifier(t, is, sentinel.VerifierOptions{}), raw, "the unaltered JWKS")
 }
 
 func TestNewVerifierFailsWithoutKeys(t *testing.T) {
-	is := newIssuer(t, jwa.ES256)
-	is.serve(func(w http.ResponseWriter) { http.Error(w, "no", http.StatusInternalServerError) })
+	is := sentineltest.NewIssuer(t, "ES256")
+	is.ServeJWKS(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", http.StatusInternalServerError) })
 	if _, err := sentinel.NewVerifier(context.Background(), is.URL, sentinel.VerifierOptions{}); err == nil {
 		t.Fatal("NewVerifier succeeded with the JWKS failing")
 	}
-	is.serve(func(w http.ResponseWriter) { w.Write([]byte("not json")) })
+	is.ServeJWKS(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("not json")) })
 	if _, err := sentinel.NewVerifier(context.Background(), is.URL, sentinel.VerifierOptions{}); err == nil {
 		t.Fatal("NewVerifier succeeded with a malformed JWKS")
 	}
@@ -223,9 +210,9 @@ func TestNewVerifierFailsWithoutKeys(t *testing.T) {
 func BenchmarkVerifyAuthz(b *testing.B) {
 	for _, alg := range []jwa.SignatureAlgorithm{jwa.ES256, jwa.RS256, jwa.EdDSA} {
 		b.Run(alg.String(), func(b *testing.B) {
-			is := newIssuer(b, alg)
-			v := is.verifier(b, sentinel.VerifierOptions{})
-			raw := is.mint(b, token.Authz, anne())
+			is := sentineltest.NewIssuer(b, alg.String())
+			v := newVerifier(b, is, sentinel.VerifierOptions{})
+			raw := is.Authz(b, anne())
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
