@@ -95,8 +95,8 @@ func TestNewVerifierIdPOptions(t *testing.T) {
 	is := sentineltest.NewIssuer(t, "ES256")
 	idp := testidp.Start(t)
 	for _, opts := range []sentinel.VerifierOptions{
-		{IdPIssuer: idp.Issuer()},                           // no client id
-		{IdPClientID: "app"},                                // no issuer
+		{IdPIssuer: idp.Issuer()},                            // no client id
+		{IdPClientID: "app"},                                 // no issuer
 		{IdPIssuer: is.URL + "/nowhere", IdPClientID: "app"}, // discovery fails
 	} {
 		if _, err := sentinel.NewVerifier(context.Background(), is.URL, opts); err == nil {
