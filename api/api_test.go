@@ -48,7 +48,7 @@ type env struct {
 func start(t *testing.T, st store.Store, opts ...func(*app.Config)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := app.Config{AdminKey: adminKey}
+	cfg := app.Config{AdminKey: adminKey, Identity: testenv.Identity(t)}
 	for _, o := range opts {
 		o(&cfg)
 	}

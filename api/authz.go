@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-auth/sentinel/identity/exchange"
+	sentineltoken "github.com/sentinel-auth/sentinel/identity/token"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
@@ -22,16 +24,13 @@ type Exchanger interface {
 type Tokens interface {
 	// Introspect verifies a token of any kind — signature, expiry,
 	// denylist, user status — and returns its claims. A token that fails
-	// is an error wrapping ErrTokenRefused.
+	// is an error wrapping sentineltoken.ErrInvalidToken; a failure to check it
+	// (denylist unreachable) wraps sentineltoken.ErrCheckFailed.
 	Introspect(ctx context.Context, raw string) (map[string]any, error)
 	// Revoke denylists the token's jti until it expires; the token must
 	// verify first.
 	Revoke(ctx context.Context, raw string) error
 }
-
-// ErrTokenRefused is what Tokens' errors wrap for a token that does not
-// verify (as opposed to a failure to check it).
-var ErrTokenRefused = errors.New("token refused")
 
 type authzTokenRequest struct {
 	IDPToken    string `json:"idp_token"`
@@ -135,7 +134,7 @@ func (s *Server) introspect(c *gin.Context) {
 		return
 	}
 	claims, err := s.verifyOwnToken(c, req.Token)
-	if errors.Is(err, ErrTokenRefused) {
+	if errors.Is(err, sentineltoken.ErrInvalidToken) {
 		c.JSON(http.StatusOK, introspectResponse{Active: false, Reason: err.Error()})
 		return
 	}
@@ -154,7 +153,7 @@ func (s *Server) revokeToken(c *gin.Context) {
 		return
 	}
 	if _, err := s.verifyOwnToken(c, req.Token); err != nil {
-		if errors.Is(err, ErrTokenRefused) {
+		if errors.Is(err, sentineltoken.ErrInvalidToken) {
 			fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 			return
 		}
@@ -177,14 +176,14 @@ func (s *Server) verifyOwnToken(c *gin.Context, raw string) (map[string]any, err
 		return nil, errors.New("token verification is not configured")
 	}
 	if raw == "" {
-		return nil, errors.Join(ErrTokenRefused, errors.New("token is empty"))
+		return nil, fmt.Errorf("%w: token is empty", sentineltoken.ErrInvalidToken)
 	}
 	claims, err := s.cfg.Tokens.Introspect(c.Request.Context(), raw)
 	if err != nil {
 		return nil, err
 	}
 	if svc, ok := claims["svc"].(string); ok && svc != service(c).Name {
-		return nil, errors.Join(ErrTokenRefused, errors.New("the token was issued to another service"))
+		return nil, fmt.Errorf("%w: the token was issued to another service", sentineltoken.ErrInvalidToken)
 	}
 	return claims, nil
 }

@@ -83,7 +83,7 @@ func BenchmarkCheckHTTP(b *testing.B) {
 func benchServer(b *testing.B) (*app.App, *httptest.Server, string, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	a, err := app.New(ctx, testenv.SQLiteStore(b), app.Config{AdminKey: adminKey})
+	a, err := app.New(ctx, testenv.SQLiteStore(b), app.Config{AdminKey: adminKey, Identity: testenv.Identity(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,7 +19,10 @@ import (
 	"github.com/sentinel-auth/sentinel/datasync"
 	"github.com/sentinel-auth/sentinel/engine"
 	"github.com/sentinel-auth/sentinel/identity/adminkey"
+	"github.com/sentinel-auth/sentinel/identity/keys"
 	"github.com/sentinel-auth/sentinel/identity/servicekey"
+	"github.com/sentinel-auth/sentinel/identity/userstatus"
+	"github.com/sentinel-auth/sentinel/plugins"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
@@ -36,6 +39,39 @@ type Config struct {
 	// refused as too complex.
 	MaxDepth int
 	Logger   *slog.Logger
+
+	Identity IdentityConfig
+}
+
+// IdentityConfig configures tokens, signing keys and identity providers.
+type IdentityConfig struct {
+	// IssuerURL is the iss of Sentinel's tokens: its public base URL.
+	IssuerURL string
+	// MasterKey (base64 of 32 bytes) seals the signing keys at rest; when
+	// empty the key is read from MasterKeyFile, which is created if
+	// CreateMasterKey is set (the embedded single-node default).
+	MasterKey       string
+	MasterKeyFile   string
+	CreateMasterKey bool
+	// SigningAlg is the algorithm of the first signing key (ES256).
+	SigningAlg string
+	// AuthzTokenTTL is the lifetime of authz tokens (5m).
+	AuthzTokenTTL time.Duration
+	// JWKSMaxAge is how long verifiers may cache the JWKS; a rotated key
+	// signs only after at least this long (5m).
+	JWKSMaxAge time.Duration
+	// KeyRefresh is how often signing keys are reloaded from the store,
+	// so a rotation by another process is seen (30s).
+	KeyRefresh time.Duration
+	// Skew is the clock skew tolerated when verifying tokens (30s).
+	Skew time.Duration
+	// RedisURL, when set, shares the IdP JWKS cache and the token
+	// denylist between replicas; empty keeps both in process.
+	RedisURL string
+	// RedisPrefix starts every Redis key ("sentinel:").
+	RedisPrefix string
+	// Providers are the identity providers (verifier plugins).
+	Providers []plugins.ProviderConfig
 }
 
 // App is a running Sentinel (datasync tailing) ready to serve HTTP.
@@ -47,6 +83,11 @@ type App struct {
 	// credential: print it to the operator, it is not stored in clear.
 	GeneratedAdminKey string
 	Load              datasync.LoadStats
+	// CreatedMasterKey is set when this start generated the master key
+	// file (embedded default).
+	CreatedMasterKey bool
+	Keys             *keys.Keyring
+	Plugins          *plugins.Host // nil without providers
 }
 
 // New loads the store into the engine and starts datasync; it runs until
@@ -67,16 +108,23 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		return nil, err
 	}
 	auth := servicekey.NewAuthenticator(st, cfg.KeyCacheTTL)
+	users := userstatus.New(st)
 	syncer := datasync.New(st, eng, datasync.Options{
 		PollInterval: cfg.PollInterval,
 		OnKeyChange:  auth.Invalidate,
+		OnUserChange: users.Invalidate,
 		Logger:       cfg.Logger,
 	})
-	stats, err := syncer.Start(ctx)
+	reg := prometheus.NewRegistry()
+	id, err := newIdentity(ctx, st, users, cfg.Identity, reg, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
+	stats, err := syncer.Start(ctx)
+	if err != nil {
+		id.close()
+		return nil, err
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sentinel_datasync_applied_revision",
@@ -90,11 +138,20 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Name: "sentinel_datasync_loaded_revision",
 		Help: "Changelog revision of the snapshot loaded at start.",
 	}, func() float64 { return float64(stats.Revision) }))
-	srv := api.New(api.Config{
+	apiCfg := api.Config{
 		Store: st, Engine: eng, Sync: syncer, Keys: auth, Admin: admin, Logger: cfg.Logger,
 		Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, ConsistencyTimeout: cfg.ConsistencyTimeout,
-	})
-	return &App{Handler: srv, Sync: syncer, Engine: eng, GeneratedAdminKey: generated, Load: stats}, nil
+		Tokens: id.tokens, PublicKeys: id.keys, Users: st,
+		IssuerURL: cfg.Identity.IssuerURL, JWKSMaxAge: cfg.Identity.JWKSMaxAge,
+	}
+	if id.exchanger != nil { // a nil *Exchanger in the interface would not be nil
+		apiCfg.Exchanger = id.exchanger
+	}
+	srv := api.New(apiCfg)
+	return &App{
+		Handler: srv, Sync: syncer, Engine: eng, GeneratedAdminKey: generated, Load: stats,
+		CreatedMasterKey: id.createdMaster, Keys: id.keys, Plugins: id.host,
+	}, nil
 }
 
 // Serve serves h on addr until ctx ends, then shuts down gracefully.

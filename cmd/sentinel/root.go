@@ -19,10 +19,12 @@ import (
 
 // globals are the flags every subcommand shares.
 type globals struct {
-	databaseURL string
-	dataDir     string
-	logFormat   string
-	logLevel    string
+	databaseURL   string
+	dataDir       string
+	logFormat     string
+	logLevel      string
+	masterKey     string
+	masterKeyFile string
 }
 
 func newRoot() *cobra.Command {
@@ -41,7 +43,9 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.dataDir, "data-dir", "./data", "directory of the embedded SQLite database")
 	pf.StringVar(&g.logFormat, "log-format", "json", "log format: json or text")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newServe(g), newMigrate(g), newAdmin(g), newModel(), newBench())
+	pf.StringVar(&g.masterKey, "master-key", "", "base64 of the 32-byte key that seals signing keys at rest (prefer SENTINEL_MASTER_KEY)")
+	pf.StringVar(&g.masterKeyFile, "master-key-file", "", "file holding the master key when --master-key is unset (default <data-dir>/master.key; created on first start of the embedded database)")
+	root.AddCommand(newServe(g), newMigrate(g), newAdmin(g), newModel(), newBench(), newKeys(g), newPlugins(g))
 	return root
 }
 
@@ -80,6 +84,19 @@ func (g *globals) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want json or text", g.logFormat)
+}
+
+// embedded reports whether the store is the embedded SQLite database.
+func (g *globals) embedded() bool {
+	return g.databaseURL == "" || strings.HasPrefix(g.databaseURL, "sqlite:")
+}
+
+// masterKeyPath is --master-key-file or its default in the data directory.
+func (g *globals) masterKeyPath() string {
+	if g.masterKeyFile != "" {
+		return g.masterKeyFile
+	}
+	return filepath.Join(g.dataDir, "master.key")
 }
 
 // openStore opens (and migrates) PostgreSQL if a URL is configured, else

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -12,8 +13,9 @@ import (
 
 func newServe(g *globals) *cobra.Command {
 	var (
-		addr string
-		cfg  app.Config
+		addr          string
+		providersFile string
+		cfg           app.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -26,6 +28,19 @@ func newServe(g *globals) *cobra.Command {
 			}
 			gin.SetMode(gin.ReleaseMode)
 			cfg.Logger = log
+			id := &cfg.Identity
+			id.MasterKey, id.MasterKeyFile = g.masterKey, g.masterKeyPath()
+			// Generating a master key is safe only where no other replica
+			// could generate a different one: the embedded database.
+			id.CreateMasterKey = g.embedded()
+			if id.IssuerURL == "" {
+				id.IssuerURL = defaultIssuer(addr)
+			}
+			if providersFile != "" {
+				if id.Providers, err = app.LoadProviders(providersFile); err != nil {
+					return err
+				}
+			}
 			ctx := cmd.Context()
 			st, err := g.openStore(ctx)
 			if err != nil {
@@ -36,6 +51,9 @@ func newServe(g *globals) *cobra.Command {
 			a, err := app.New(ctx, st, cfg)
 			if err != nil {
 				return err
+			}
+			if a.CreatedMasterKey {
+				log.Warn("generated a master key for the signing keys; back it up, tokens cannot be signed without it", "file", id.MasterKeyFile)
 			}
 			if a.GeneratedAdminKey != "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "\nGenerated the admin key (shown only once; set SENTINEL_ADMIN_KEY to use your own):\n\n    %s\n\n", a.GeneratedAdminKey)
@@ -51,5 +69,25 @@ func newServe(g *globals) *cobra.Command {
 	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	f.DurationVar(&cfg.ConsistencyTimeout, "consistency-timeout", time.Second, "how long a read waits for a requested revision before 503")
 	f.IntVar(&cfg.MaxDepth, "max-depth", 25, "resolution depth limit: deeper questions are refused as too complex")
+	id := &cfg.Identity
+	f.StringVar(&id.IssuerURL, "issuer-url", "", "public base URL of this server, the iss of its tokens (default http://localhost:<port of --addr>)")
+	f.StringVar(&id.SigningAlg, "signing-alg", "ES256", "algorithm of the first signing key: ES256, RS256 (what the original Sentinel's SDKs expect) or EdDSA")
+	f.DurationVar(&id.AuthzTokenTTL, "authz-token-ttl", 5*time.Minute, "lifetime of authz tokens")
+	f.DurationVar(&id.JWKSMaxAge, "jwks-max-age", 5*time.Minute, "how long verifiers may cache /.well-known/jwks.json; a rotated key signs only after at least this long")
+	f.DurationVar(&id.Skew, "clock-skew", 30*time.Second, "clock skew tolerated when verifying tokens")
+	f.StringVar(&id.RedisURL, "redis-url", "", "Redis URL (redis://host:6379/0) shared by replicas for the IdP key cache and the token denylist; empty keeps both in process")
+	f.StringVar(&providersFile, "providers-file", "", "YAML or JSON file listing the identity providers (verifier plugins); see README")
 	return cmd
+}
+
+// defaultIssuer derives the issuer URL from the listen address.
+func defaultIssuer(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost:9003"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

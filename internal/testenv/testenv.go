@@ -75,7 +75,13 @@ type Server struct {
 	URL  string
 	cmd  *exec.Cmd
 	logs *strings.Builder
+	done chan struct{} // closed when the process has exited
 }
+
+// TestMasterKey is the master key of test servers (SENTINEL_MASTER_KEY):
+// one value, so that replicas sharing a database open each other's
+// signing keys.
+const TestMasterKey = "c2VudGluZWwtdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGU="
 
 // StartServer runs `sentinel serve` with the given environment (added to
 // the test's) on a free port and waits until /healthz answers.
@@ -83,13 +89,14 @@ func StartServer(t testing.TB, env ...string) *Server {
 	t.Helper()
 	port := FreePort(t)
 	cmd := exec.Command(Binary(t), "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--log-format", "text")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "SENTINEL_MASTER_KEY="+TestMasterKey), env...)
 	logs := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = &lockedWriter{w: logs}, &lockedWriter{w: logs}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, logs: logs}
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, logs: logs, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
@@ -105,10 +112,11 @@ func StartServer(t testing.TB, env ...string) *Server {
 				return s
 			}
 		}
-		if cmd.ProcessState != nil {
-			break
+		select {
+		case <-s.done:
+			t.Fatalf("server exited at start:\n%s", s.Logs())
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("server did not start:\n%s", s.Logs())
 	return nil
@@ -119,17 +127,17 @@ func (s *Server) Logs() string { return s.logs.String() }
 
 // Stop ends the process (SIGTERM, then SIGKILL).
 func (s *Server) Stop() {
-	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+	select {
+	case <-s.done:
 		return
+	default:
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.done:
 	case <-time.After(10 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-done
+		<-s.done
 	}
 }
 

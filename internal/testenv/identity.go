@@ -1,0 +1,21 @@
+package testenv
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/sentinel-auth/sentinel/app"
+)
+
+// TestIssuer is the issuer URL of in-process test servers.
+const TestIssuer = "http://sentinel.test"
+
+// Identity is the identity configuration of an in-process test server: a
+// fresh master key file under t.TempDir and no identity providers.
+func Identity(t testing.TB) app.IdentityConfig {
+	return app.IdentityConfig{
+		IssuerURL:       TestIssuer,
+		MasterKeyFile:   filepath.Join(t.TempDir(), "master.key"),
+		CreateMasterKey: true,
+	}
+}
