@@ -34,7 +34,7 @@ func TestConformanceHTTP(t *testing.T) {
 	// one datasync applies every service's models and tuples in turn (a
 	// model compiles as it is applied), so with 137 tests in flight a
 	// write can take over a second to become visible on a busy machine.
-	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey, Logger: quietLogger(), ConsistencyTimeout: syncTimeout})
+	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey, Logger: quietLogger(), ConsistencyTimeout: syncTimeout, Identity: testenv.Identity(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
