@@ -62,7 +62,9 @@ func ensureModel(ctx context.Context, c *sentinel.Client) error {
 	return nil
 }
 
-func sameDSL(a, b string) bool { return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ") }
+func sameDSL(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
+}
 
 // handler returns the API, authenticated by Sentinel authz tokens.
 func (a *app) handler(v *sentinel.Verifier, opts sentinel.AuthOptions) http.Handler {
