@@ -46,6 +46,10 @@ const maxTokenBytes = 16 << 10
 
 // VerifierOptions configure a Verifier. Zero fields take the defaults.
 type VerifierOptions struct {
+	// JWKSURL is where the JWKS is fetched; default issuerURL +
+	// "/.well-known/jwks.json". Set it when the app reaches Sentinel at
+	// another address than its public issuer URL (inside a cluster).
+	JWKSURL string
 	// HTTPClient fetches the JWKS (and the IdP's discovery document and
 	// keys); default http.DefaultClient.
 	HTTPClient *http.Client
@@ -81,14 +85,20 @@ type Verifier struct {
 }
 
 // NewVerifier returns a verifier of tokens issued by the Sentinel server
-// at issuerURL (the iss of its tokens). It fetches
-// issuerURL/.well-known/jwks.json now and fails if it cannot, so a
-// misconfiguration shows at start; with IdPIssuer set it also discovers
-// the IdP.
+// at issuerURL (the iss of its tokens). It fetches the JWKS
+// (issuerURL/.well-known/jwks.json unless opts.JWKSURL says otherwise)
+// now and fails if it cannot, so a misconfiguration shows at start; with
+// IdPIssuer set it also discovers the IdP.
 func NewVerifier(ctx context.Context, issuerURL string, opts VerifierOptions) (*Verifier, error) {
 	issuer := strings.TrimRight(issuerURL, "/")
 	if !strings.HasPrefix(issuer, "https://") && !strings.HasPrefix(issuer, "http://") {
 		return nil, fmt.Errorf("sentinel: issuer URL %q: want http(s)://…", issuerURL)
+	}
+	jwksURL := opts.JWKSURL
+	if jwksURL == "" {
+		jwksURL = issuer + "/.well-known/jwks.json"
+	} else if !strings.HasPrefix(jwksURL, "https://") && !strings.HasPrefix(jwksURL, "http://") {
+		return nil, fmt.Errorf("sentinel: JWKS URL %q: want http(s)://…", jwksURL)
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = http.DefaultClient
@@ -115,7 +125,7 @@ func NewVerifier(ctx context.Context, issuerURL string, opts VerifierOptions) (*
 		leeway: max(opts.Leeway, 0),
 		now:    opts.Clock,
 		keys: &keySet{
-			url: issuer + "/.well-known/jwks.json", hc: opts.HTTPClient, now: opts.Clock,
+			url: jwksURL, hc: opts.HTTPClient, now: opts.Clock,
 			refresh: opts.RefreshInterval, maxTTL: max(opts.MaxCacheTTL, opts.RefreshInterval), maxStale: opts.MaxStale,
 		},
 	}
