@@ -1,8 +1,8 @@
 package sentinel_test
 
 import (
-	"context"
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
