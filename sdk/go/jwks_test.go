@@ -2,6 +2,11 @@ package sentinel_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -11,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	sentinel "github.com/sentinel-auth/sentinel/sdk/go"
 	"github.com/sentinel-auth/sentinel/sdk/go/sentineltest"
@@ -221,5 +227,36 @@ func BenchmarkVerifyAuthz(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWeakRSAKeyIsIgnored: an RS256 key under 2048 bits is not used, even
+// with a correct signature.
+func TestWeakRSAKeyIsIgnored(t *testing.T) {
+	is := sentineltest.NewIssuer(t, "RS256")
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := jwk.FromRaw(&weak.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = pub.Set(jwk.KeyIDKey, "weak")
+	_ = pub.Set(jwk.AlgorithmKey, jwa.RS256)
+	_ = pub.Set(jwk.KeyUsageKey, "sig")
+	body, _ := json.Marshal(map[string]any{"keys": []any{pub}})
+	is.ServeJWKS(func(w http.ResponseWriter, _ *http.Request) { w.Write(body) })
+
+	input := b64(map[string]any{"alg": "RS256", "kid": "weak", "typ": "JWT"}) + "." + b64(claimsOf(t, is.Authz(t, anne())))
+	digest := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, weak, crypto.SHA256, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := input + "." + base64.RawURLEncoding.EncodeToString(sig)
+	v := newVerifier(t, is, sentinel.VerifierOptions{})
+	if _, err := v.VerifyAuthz(context.Background(), raw, "notes"); !errors.Is(err, sentinel.ErrInvalidToken) || !strings.Contains(err.Error(), "no published key") {
+		t.Fatalf("token of a 1024-bit RSA key: %v, want refused", err)
 	}
 }

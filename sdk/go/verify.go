@@ -53,7 +53,8 @@ type VerifierOptions struct {
 	// HTTPClient fetches the JWKS (and the IdP's discovery document and
 	// keys); default http.DefaultClient.
 	HTTPClient *http.Client
-	// Leeway is the clock skew allowed on exp, nbf and iat (default 30 s).
+	// Leeway is the clock skew allowed on exp, nbf and iat (default 30 s;
+	// negative for none).
 	Leeway time.Duration
 	// RefreshInterval is the least time between two JWKS fetches: an
 	// unknown kid refetches at most this often (default 30 s).
