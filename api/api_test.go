@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-auth/sentinel/app"
+	"github.com/sentinel-auth/sentinel/internal/apptest"
 	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/store"
 )
@@ -48,7 +49,7 @@ type env struct {
 func start(t *testing.T, st store.Store, opts ...func(*app.Config)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := app.Config{AdminKey: adminKey, Identity: testenv.Identity(t)}
+	cfg := app.Config{AdminKey: adminKey, Identity: apptest.Identity(t)}
 	for _, o := range opts {
 		o(&cfg)
 	}

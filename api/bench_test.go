@@ -11,6 +11,7 @@ import (
 	"github.com/sentinel-auth/sentinel/api"
 	"github.com/sentinel-auth/sentinel/app"
 	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/internal/apptest"
 	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
@@ -83,7 +84,7 @@ func BenchmarkCheckHTTP(b *testing.B) {
 func benchServer(b *testing.B) (*app.App, *httptest.Server, string, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	a, err := app.New(ctx, testenv.SQLiteStore(b), app.Config{AdminKey: adminKey, Identity: testenv.Identity(b)})
+	a, err := app.New(ctx, testenv.SQLiteStore(b), app.Config{AdminKey: adminKey, Identity: apptest.Identity(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

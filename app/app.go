@@ -68,6 +68,11 @@ type IdentityConfig struct {
 	// RedisURL, when set, shares the IdP JWKS cache and the token
 	// denylist between replicas; empty keeps both in process.
 	RedisURL string
+	// IdPJWKSRefresh is the least time between two refreshes of an IdP's
+	// JWKS caused by an unknown kid (5s): it bounds both how long a key
+	// rotation at the IdP can go unseen and how often tokens with made-up
+	// kids can make Sentinel fetch.
+	IdPJWKSRefresh time.Duration
 	// RedisPrefix starts every Redis key ("sentinel:").
 	RedisPrefix string
 	// Providers are the identity providers (verifier plugins).

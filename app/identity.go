@@ -51,6 +51,9 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, c
 	if cfg.KeyRefresh <= 0 {
 		cfg.KeyRefresh = 30 * time.Second
 	}
+	if cfg.IdPJWKSRefresh <= 0 {
+		cfg.IdPJWKSRefresh = 5 * time.Second
+	}
 	if cfg.Skew <= 0 {
 		cfg.Skew = token.DefaultSkew
 	}
@@ -95,7 +98,7 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, c
 	}
 	p.tokens = identity.NewTokens(issuer, verifier, deny, cfg.Skew)
 	if len(cfg.Providers) > 0 {
-		jwks, err := cache.NewJWKS(p.rdb, cache.JWKSOptions{Prefix: prefix, Logger: log, Registerer: reg})
+		jwks, err := cache.NewJWKS(p.rdb, cache.JWKSOptions{Prefix: prefix, Logger: log, Registerer: reg, RefreshInterval: cfg.IdPJWKSRefresh})
 		if err != nil {
 			p.close()
 			return nil, err

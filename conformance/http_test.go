@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-auth/sentinel/app"
+	"github.com/sentinel-auth/sentinel/internal/apptest"
 	"github.com/sentinel-auth/sentinel/internal/testenv"
 )
 
@@ -34,7 +35,7 @@ func TestConformanceHTTP(t *testing.T) {
 	// one datasync applies every service's models and tuples in turn (a
 	// model compiles as it is applied), so with 137 tests in flight a
 	// write can take over a second to become visible on a busy machine.
-	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey, Logger: quietLogger(), ConsistencyTimeout: syncTimeout, Identity: testenv.Identity(t)})
+	a, err := app.New(ctx, st, app.Config{AdminKey: adminKey, Logger: quietLogger(), ConsistencyTimeout: syncTimeout, Identity: apptest.Identity(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,10 @@ func newServe(g *globals) *cobra.Command {
 	f.StringVar(&id.SigningAlg, "signing-alg", "ES256", "algorithm of the first signing key: ES256, RS256 (what the original Sentinel's SDKs expect) or EdDSA")
 	f.DurationVar(&id.AuthzTokenTTL, "authz-token-ttl", 5*time.Minute, "lifetime of authz tokens")
 	f.DurationVar(&id.JWKSMaxAge, "jwks-max-age", 5*time.Minute, "how long verifiers may cache /.well-known/jwks.json; a rotated key signs only after at least this long")
+	f.DurationVar(&id.KeyRefresh, "key-refresh", 30*time.Second, "how often signing keys are reloaded from the database (rotations by `sentinel keys rotate` or other replicas)")
 	f.DurationVar(&id.Skew, "clock-skew", 30*time.Second, "clock skew tolerated when verifying tokens")
 	f.StringVar(&id.RedisURL, "redis-url", "", "Redis URL (redis://host:6379/0) shared by replicas for the IdP key cache and the token denylist; empty keeps both in process")
+	f.DurationVar(&id.IdPJWKSRefresh, "idp-jwks-refresh", 5*time.Second, "least time between two refetches of an identity provider's JWKS for an unknown key id")
 	f.StringVar(&providersFile, "providers-file", "", "YAML or JSON file listing the identity providers (verifier plugins); see README")
 	return cmd
 }

@@ -19,10 +19,11 @@ import (
 
 // Errors of Exchange; the API maps each to a status code.
 var (
-	// ErrInvalidToken: the IdP token was refused (wraps the reason).
-	ErrInvalidToken = errors.New("invalid identity token")
+	// ErrInvalidToken: the IdP token was refused (wraps the reason). It
+	// is the plugins' error, so a plugin's reason passes through as is.
+	ErrInvalidToken = plugins.ErrInvalidToken
 	// ErrUnknownProvider: no provider of that name is configured.
-	ErrUnknownProvider = errors.New("unknown identity provider")
+	ErrUnknownProvider = plugins.ErrUnknownProvider
 	// ErrEmailUnverified: the IdP does not vouch for the email.
 	ErrEmailUnverified = errors.New("the identity provider did not verify the email address")
 	// ErrEmailTaken: the email belongs to a user signed in through another
@@ -125,7 +126,7 @@ func (e *Exchanger) Exchange(ctx context.Context, r Request) (Result, error) {
 	case errors.Is(err, plugins.ErrUnknownProvider):
 		return Result{}, fmt.Errorf("%w %q", ErrUnknownProvider, r.Provider)
 	case errors.Is(err, plugins.ErrInvalidToken):
-		return Result{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return Result{}, err
 	case err != nil:
 		// The plugin failed (crashed, timed out): fail closed, as an
 		// outage rather than a verdict on the token.

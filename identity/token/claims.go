@@ -130,8 +130,11 @@ func required(k Kind, c *Claims) error {
 			return missing("idp_sub")
 		case c.Service == "":
 			return missing("svc")
-		case c.WorkspaceID == "" || c.WorkspaceRole == "":
-			return missing("wid and wrole")
+		case (c.WorkspaceID == "") != (c.WorkspaceRole == ""):
+			// A workspace-less authz token (no wid, no wrole) is what
+			// AuthZ mode issues before the user picks a workspace; a
+			// workspace without a role is never valid.
+			return missing("wid and wrole together")
 		}
 	case Admin:
 		if !c.Admin {

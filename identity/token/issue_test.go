@@ -116,7 +116,8 @@ func TestIssueRefusesIncompleteClaims(t *testing.T) {
 		{"refresh without family", Refresh, without(func(c *Claims) { c.Family = "" }), "without fid"},
 		{"authz without idp_sub", Authz, without(func(c *Claims) { c.IdpSub = "" }), "without idp_sub"},
 		{"authz without svc", Authz, without(func(c *Claims) { c.Service = "" }), "without svc"},
-		{"authz without role", Authz, without(func(c *Claims) { c.WorkspaceRole = "" }), "without wid and wrole"},
+		{"authz without role", Authz, without(func(c *Claims) { c.WorkspaceRole = "" }), "without wid and wrole together"},
+		{"authz without workspace but with role", Authz, without(func(c *Claims) { c.WorkspaceID = "" }), "without wid and wrole together"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,5 +244,21 @@ func TestIssueSignsWithTheKeyOfTheInstant(t *testing.T) {
 	}
 	if _, err := e.ver.Verify(context.Background(), out.Token, Authz); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// AuthZ mode issues an authz token before the user picks a workspace: no
+// wid, no wrole; it must verify as such.
+func TestWorkspacelessAuthz(t *testing.T) {
+	e := newEnv(t, keys.ES256, keys.Options{})
+	in := sampleClaims()
+	in.WorkspaceID, in.WorkspaceSlug, in.WorkspaceRole = "", "", ""
+	out := e.issue(t, Authz, in)
+	got, err := e.ver.Verify(context.Background(), out.Token, Authz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.WorkspaceID != "" || got.WorkspaceRole != "" || got.IdpSub != in.IdpSub || got.Service != in.Service {
+		t.Fatalf("claims = %+v", got)
 	}
 }

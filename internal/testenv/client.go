@@ -86,3 +86,36 @@ func Must(t testing.TB, status int, r Response) Response {
 func Tuple(object, relation, user string) map[string]string {
 	return map[string]string{"object": object, "relation": relation, "user": user}
 }
+
+// DoHeaders is Do with the given request headers instead of a bearer key.
+func DoHeaders(t testing.TB, method, url string, headers map[string]string, body any) Response {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Response{Status: res.StatusCode, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}

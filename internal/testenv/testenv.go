@@ -122,6 +122,9 @@ func StartServer(t testing.TB, env ...string) *Server {
 	return nil
 }
 
+// PID is the server process's id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Logs returns what the process printed so far.
 func (s *Server) Logs() string { return s.logs.String() }
 

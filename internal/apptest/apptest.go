@@ -1,4 +1,7 @@
-package testenv
+// Package apptest configures in-process test servers (package app). It is
+// apart from testenv because packages that app imports use testenv in their
+// tests.
+package apptest
 
 import (
 	"path/filepath"
