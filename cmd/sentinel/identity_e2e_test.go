@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -335,4 +336,31 @@ func unb64(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestPluginsList starts each configured provider's plugin and shows its
+// health; a checksum that does not match the binary refuses to start.
+func TestPluginsList(t *testing.T) {
+	t.Parallel()
+	idp := testidp.Start(t)
+	plugin, sum := testenv.PluginBinary(t, "oidc")
+	dir := t.TempDir()
+	write := func(name, sha string) string {
+		p := filepath.Join(dir, name)
+		doc := fmt.Sprintf(`{"providers":[{"name":"corp","plugin":%q,"sha256":%q,"settings":{"issuer":%q,"client_ids":[%q]}}]}`,
+			plugin, sha, idp.Issuer(), idp.ClientID())
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	out, err := run(t, nil, "plugins", "list", "--providers-file", write("good.json", sum))
+	if err != nil || !regexp.MustCompile(`corp\s+\S+oidc\s+ok`).MatchString(out) {
+		t.Fatalf("plugins list: %v\n%s", err, out)
+	}
+	bad := strings.Repeat("0", 64)
+	out, err = run(t, nil, "plugins", "list", "--providers-file", write("bad.json", bad))
+	if err == nil || !strings.Contains(out, "sha256 does not match") {
+		t.Fatalf("plugins list with a wrong sha256: %v\n%s", err, out)
+	}
 }
