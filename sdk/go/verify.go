@@ -62,8 +62,8 @@ type VerifierOptions struct {
 	// MaxCacheTTL bounds the JWKS's Cache-Control max-age (default 1 h).
 	MaxCacheTTL time.Duration
 	// MaxStale is how long an expired JWKS is still used while refetching
-	// it fails (default 15 min); after that every token is refused with
-	// ErrKeysUnavailable.
+	// it fails (default 15 min; negative for none); after that every
+	// token is refused with ErrKeysUnavailable.
 	MaxStale time.Duration
 	// Clock returns the current time (default time.Now); for tests.
 	Clock func() time.Time
