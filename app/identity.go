@@ -84,8 +84,14 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, c
 	if err != nil {
 		return nil, err
 	}
+	// A nil *redis.Client inside the interface would not be nil: the
+	// caches would take it for a configured Redis.
+	var rdb redis.UniversalClient
+	if p.rdb != nil {
+		rdb = p.rdb
+	}
 	prefix := orDefault(cfg.RedisPrefix, "sentinel:")
-	deny := cache.NewDenylist(p.rdb, cache.DenylistOptions{Prefix: prefix, Logger: log})
+	deny := cache.NewDenylist(rdb, cache.DenylistOptions{Prefix: prefix, Logger: log})
 	issuer, err := token.NewIssuer(ring, token.IssuerConfig{Issuer: cfg.IssuerURL, TTL: ttl})
 	if err != nil {
 		p.close()
@@ -98,7 +104,7 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, c
 	}
 	p.tokens = identity.NewTokens(issuer, verifier, deny, cfg.Skew)
 	if len(cfg.Providers) > 0 {
-		jwks, err := cache.NewJWKS(p.rdb, cache.JWKSOptions{Prefix: prefix, Logger: log, Registerer: reg, RefreshInterval: cfg.IdPJWKSRefresh})
+		jwks, err := cache.NewJWKS(rdb, cache.JWKSOptions{Prefix: prefix, Logger: log, Registerer: reg, RefreshInterval: cfg.IdPJWKSRefresh})
 		if err != nil {
 			p.close()
 			return nil, err

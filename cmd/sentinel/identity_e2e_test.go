@@ -44,7 +44,13 @@ func requireRedis(t *testing.T) string {
 
 func startIdentityServer(t *testing.T) *identityServer {
 	t.Helper()
-	redisURL := requireRedis(t)
+	return startIdentityServerWith(t, "SENTINEL_REDIS_URL="+requireRedis(t))
+}
+
+// startIdentityServerWith starts the server with extra environment (for
+// instance Redis, or nothing: the single-node default).
+func startIdentityServerWith(t *testing.T, env ...string) *identityServer {
+	t.Helper()
 	plugin, sum := testenv.PluginBinary(t, "oidc")
 	s := &identityServer{dataDir: t.TempDir(), corp: testidp.Start(t), partner: testidp.Start(t)}
 	var b strings.Builder
@@ -57,9 +63,9 @@ func startIdentityServer(t *testing.T) *identityServer {
 	if err := os.WriteFile(providers, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.srv = testenv.StartServer(t, "SENTINEL_ADMIN_KEY="+e2eAdmin, "SENTINEL_DATA_DIR="+s.dataDir,
-		"SENTINEL_PROVIDERS_FILE="+providers, "SENTINEL_REDIS_URL="+redisURL,
-		"SENTINEL_JWKS_MAX_AGE=1s", "SENTINEL_IDP_JWKS_REFRESH=200ms", "SENTINEL_KEY_REFRESH=200ms")
+	s.srv = testenv.StartServer(t, append([]string{"SENTINEL_ADMIN_KEY=" + e2eAdmin, "SENTINEL_DATA_DIR=" + s.dataDir,
+		"SENTINEL_PROVIDERS_FILE=" + providers,
+		"SENTINEL_JWKS_MAX_AGE=1s", "SENTINEL_IDP_JWKS_REFRESH=200ms", "SENTINEL_KEY_REFRESH=200ms"}, env...)...)
 	r := testenv.Must(t, 201, testenv.Do(t, "POST", s.srv.URL+"/v1/admin/services", e2eAdmin, map[string]any{"name": "notes"}))
 	s.key = r.Body["secret"].(string)
 	return s
@@ -362,5 +368,25 @@ func TestPluginsList(t *testing.T) {
 	out, err = run(t, nil, "plugins", "list", "--providers-file", write("bad.json", bad))
 	if err == nil || !strings.Contains(out, "sha256 does not match") {
 		t.Fatalf("plugins list with a wrong sha256: %v\n%s", err, out)
+	}
+}
+
+// TestIdentityWithoutRedis: the single-node default keeps the IdP key cache
+// and the denylist in process; exchange, revocation and introspection work
+// the same.
+func TestIdentityWithoutRedis(t *testing.T) {
+	t.Parallel()
+	s := startIdentityServerWith(t)
+	s.corp.AddUser(testidp.User{Subject: "dora", Email: "dora@example.com", EmailVerified: true})
+	tok := testenv.Must(t, 200, s.exchange(t, "corp", s.corp.IDToken(t, "dora"))).Body["authz_token"].(string)
+	if r := s.introspect(t, tok); r.Body["active"] != true {
+		t.Fatalf("introspect: %s", r.Raw)
+	}
+	testenv.Must(t, 200, testenv.Do(t, "POST", s.srv.URL+"/v1/tokens/revoke", s.key, map[string]any{"token": tok}))
+	if r := s.introspect(t, tok); r.Body["active"] != false {
+		t.Fatalf("revoked token still active: %s", r.Raw)
+	}
+	if r := s.exchange(t, "corp", s.corp.Sign(t, s.corp.BaseClaims("dora"), testidp.WithAlg("none"))); r.Status != 401 {
+		t.Fatalf("alg none: %d %s", r.Status, r.Raw)
 	}
 }
