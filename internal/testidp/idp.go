@@ -7,13 +7,17 @@
 // IdP token verification get genuine tokens from it (IdP.IDToken) instead of
 // hand-made JWTs; only attack tests sign arbitrary claims (IdP.Sign), because
 // a real provider will not mint malformed tokens.
+//
+// New runs the same provider outside tests, as a development IdP on a fixed
+// address (see examples/devidp); IdP.Token is IDToken without a testing.TB.
 package testidp
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -38,7 +42,8 @@ type User struct {
 
 // IdP is a running provider. Its methods are safe for concurrent use.
 type IdP struct {
-	srv          *httptest.Server
+	srv          *http.Server
+	mux          *http.ServeMux
 	provider     *op.Provider
 	store        *storage
 	issuer       string
@@ -53,7 +58,7 @@ type IdP struct {
 	jwksDown    atomic.Bool
 }
 
-// Option configures Start.
+// Option configures Start and New.
 type Option func(*config)
 
 type config struct {
@@ -97,6 +102,20 @@ func WithIssuerPath(path string) Option {
 // ends.
 func Start(t testing.TB, opts ...Option) *IdP {
 	t.Helper()
+	idp, err := New("127.0.0.1:0", opts...)
+	if err != nil {
+		t.Fatalf("testidp: %v", err)
+	}
+	t.Cleanup(idp.Close)
+	return idp
+}
+
+// New serves a provider on addr ("127.0.0.1:9009"; port 0 picks a free
+// one) until Close, for use outside tests (a development IdP). The issuer
+// is http://<addr><issuer path>, with "localhost" for an unspecified host
+// (":9009"). Anyone who can reach addr can log in as any added user, so
+// keep it on loopback.
+func New(addr string, opts ...Option) (*IdP, error) {
 	cfg := config{
 		clientID:        "sentinel-test",
 		clientSecret:    rand.Text(),
@@ -111,17 +130,19 @@ func Start(t testing.TB, opts ...Option) *IdP {
 		cfg.issuerPath = ""
 	}
 	if cfg.clientID == "" || cfg.clientSecret == "" || cfg.idTokenLifetime <= 0 {
-		t.Fatalf("testidp: client id, client secret and ID-token lifetime must be set")
+		return nil, errors.New("client id, client secret and ID-token lifetime must be set")
 	}
 	key, err := newSigningKey(cfg.alg)
 	if err != nil {
-		t.Fatalf("testidp: %v", err)
+		return nil, err
 	}
 
-	idp := &IdP{jwksMaxAge: cfg.jwksMaxAge, lifetime: cfg.idTokenLifetime}
-	root := http.NewServeMux()
-	idp.srv = httptest.NewUnstartedServer(http.HandlerFunc(idp.countJWKS(root)))
-	base := "http://" + idp.srv.Listener.Addr().String()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	idp := &IdP{jwksMaxAge: cfg.jwksMaxAge, lifetime: cfg.idTokenLifetime, mux: http.NewServeMux()}
+	base := "http://" + publicAddr(ln.Addr())
 	idp.issuer = base + cfg.issuerPath
 	idp.clientID, idp.clientSecret = cfg.clientID, cfg.clientSecret
 	idp.redirectURI = base + "/client/callback"
@@ -143,24 +164,46 @@ func Start(t testing.TB, opts ...Option) *IdP {
 		AuthMethodPost: true,
 	}, idp.store, op.StaticIssuer(idp.issuer), op.WithAllowInsecure())
 	if err != nil {
-		t.Fatalf("testidp: create provider: %v", err)
+		ln.Close()
+		return nil, fmt.Errorf("create provider: %w", err)
 	}
 	idp.jwksPath = cfg.issuerPath + idp.provider.KeysEndpoint().Relative()
 
-	root.HandleFunc(cfg.issuerPath+"/login", idp.loginPage)
-	root.HandleFunc("/client/callback", func(w http.ResponseWriter, _ *http.Request) {
+	idp.mux.HandleFunc(cfg.issuerPath+"/login", idp.loginPage)
+	idp.mux.HandleFunc("/client/callback", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "testidp: authorization response received")
 	})
 	if cfg.issuerPath == "" {
-		root.Handle("/", idp.provider)
+		idp.mux.Handle("/", idp.provider)
 	} else {
-		root.Handle(cfg.issuerPath+"/", http.StripPrefix(cfg.issuerPath, idp.provider))
+		idp.mux.Handle(cfg.issuerPath+"/", http.StripPrefix(cfg.issuerPath, idp.provider))
 	}
 
-	idp.srv.Start()
-	t.Cleanup(idp.srv.Close)
-	return idp
+	idp.srv = &http.Server{Handler: http.HandlerFunc(idp.countJWKS(idp.mux)), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = idp.srv.Serve(ln) }() // http.ErrServerClosed once closed
+	return idp, nil
 }
+
+// publicAddr is the host:port clients reach a listener at: an unspecified
+// host (0.0.0.0, ::) becomes localhost.
+func publicAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Close stops the provider at once, closing its connections.
+func (p *IdP) Close() { p.srv.Close() }
+
+// Handle serves an extra route beside the provider's own, such as a
+// development convenience endpoint. The pattern is http.ServeMux's and must
+// not conflict with the provider's routes (ServeMux panics if it does).
+func (p *IdP) Handle(pattern string, h http.Handler) { p.mux.Handle(pattern, h) }
 
 // countJWKS counts JWKS fetches, sets their Cache-Control and answers 503
 // while the JWKS is switched off.
