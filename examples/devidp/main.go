@@ -16,7 +16,7 @@
 //
 //	go run ./examples/devidp [--addr 127.0.0.1:9009] [--client-id sentinel-dev]
 //	    [--client-secret S] [--user "subject,email,name"]... [--redirect-uri URI]...
-//	    [--plugin bin/plugins/oidc]
+//	    [--plugin bin/plugins/oidc] [--write-providers providers.yaml]
 package main
 
 import (
@@ -54,6 +54,7 @@ func main() {
 // config is what the flags say.
 type config struct {
 	addr, clientID, clientSecret, plugin string
+	writeProviders                       string
 	users                                []testidp.User
 	redirectURIs                         []string
 }
@@ -66,6 +67,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.clientID, "client-id", "sentinel-dev", "the registered client's id (the aud of ID tokens)")
 	fs.StringVar(&c.clientSecret, "client-secret", "", "the client's secret (default: random, printed)")
 	fs.StringVar(&c.plugin, "plugin", "bin/plugins/oidc", "Sentinel's oidc plugin binary, for the printed providers.yaml (path and sha256)")
+	fs.StringVar(&c.writeProviders, "write-providers", "", "also write the providers.yaml to this file (for SENTINEL_PROVIDERS_FILE)")
 	fs.Func("user", `a user "subject,email,name" with a verified email (repeatable; default "alice,alice@example.com,Alice")`, func(v string) error {
 		u, err := parseUser(v)
 		if err == nil {
@@ -138,7 +140,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		idp.AddRedirectURI(uri)
 	}
 	idp.Handle("/dev/token", tokenHandler(idp, known))
-	printBanner(stdout, c, idp)
+	providers := providersYAML(c.plugin, idp)
+	if c.writeProviders != "" {
+		if err := os.WriteFile(c.writeProviders, []byte(providers), 0o600); err != nil {
+			return fmt.Errorf("write providers file: %w", err)
+		}
+	}
+	printBanner(stdout, c, idp, providers)
 	<-ctx.Done()
 	return nil
 }
@@ -172,7 +180,7 @@ func tokenHandler(idp *testidp.IdP, known map[string]bool) http.Handler {
 	})
 }
 
-func printBanner(w io.Writer, c config, idp *testidp.IdP) {
+func printBanner(w io.Writer, c config, idp *testidp.IdP, providers string) {
 	fmt.Fprintln(w, "devidp: a development OpenID provider; every user logs in without a password. NOT FOR PRODUCTION.")
 	if host, _, err := net.SplitHostPort(c.addr); err == nil && !isLoopback(host) {
 		fmt.Fprintf(w, "WARNING: listening on %s: anyone who reaches it can get ID tokens from /dev/token\n", c.addr)
@@ -185,12 +193,21 @@ func printBanner(w io.Writer, c config, idp *testidp.IdP) {
 	}
 	fmt.Fprintf(w, "ID token:      curl '%s/dev/token?sub=%s'\n", idp.Issuer(), c.users[0].Subject)
 	fmt.Fprintln(w)
-	plugin, sum := pluginEntry(c.plugin)
-	fmt.Fprintln(w, "providers.yaml for Sentinel (SENTINEL_PROVIDERS_FILE); exchange with \"provider\": \"devidp\":")
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "providers:\n  - name: devidp\n    plugin: %s\n    sha256: %s\n    settings:\n      issuer: %s\n      client_ids: [%s]\n",
+	if c.writeProviders != "" {
+		fmt.Fprintf(w, "providers.yaml for Sentinel, written to %s (SENTINEL_PROVIDERS_FILE); exchange with \"provider\": \"devidp\":\n\n", c.writeProviders)
+	} else {
+		fmt.Fprintln(w, "providers.yaml for Sentinel (SENTINEL_PROVIDERS_FILE); exchange with \"provider\": \"devidp\":")
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, providers)
+}
+
+// providersYAML is the identity providers file naming this IdP for
+// Sentinel's oidc plugin.
+func providersYAML(pluginPath string, idp *testidp.IdP) string {
+	plugin, sum := pluginEntry(pluginPath)
+	return fmt.Sprintf("providers:\n  - name: devidp\n    plugin: %s\n    sha256: %s\n    settings:\n      issuer: %s\n      client_ids: [%s]\n",
 		plugin, sum, idp.Issuer(), idp.ClientID())
-	fmt.Fprintln(w)
 }
 
 // pluginEntry is the plugin's absolute path and SHA-256 when the binary

@@ -165,7 +165,11 @@ func TestProvidersSnippet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := startDevIdP(t, "--plugin", tt.plugin)
+			written := filepath.Join(t.TempDir(), "providers.yaml")
+			d := startDevIdP(t, "--plugin", tt.plugin, "--write-providers", written)
+			if b, err := os.ReadFile(written); err != nil || string(b) != d.providers {
+				t.Fatalf("written providers file %q (%v), printed:\n%s", b, err, d.providers)
+			}
 			var f struct {
 				Providers []struct {
 					Name, Plugin, SHA256 string
@@ -204,6 +208,7 @@ func TestFlags(t *testing.T) {
 		{"empty client id", []string{"--client-id", ""}},
 		{"redirect URI not a URL", []string{"--redirect-uri", "javascript:alert(1)"}},
 		{"stray argument", []string{"extra"}},
+		{"providers file unwritable", []string{"--write-providers", "/no/such/dir/providers.yaml"}},
 		{"address taken", nil}, // filled in below
 	}
 	// An address in use is refused.
