@@ -54,8 +54,10 @@ type Config struct {
 	IssuerURL string
 	// JWKSMaxAge is the Cache-Control max-age of the JWKS (default 5m).
 	JWKSMaxAge time.Duration
-	// Users backs the admin user routes (deactivation).
+	// Users backs the admin user routes (deactivation) and /users/me.
 	Users UserAdmin
+	// UserAuth authenticates the original's user routes; nil refuses them.
+	UserAuth UserAuthenticator
 }
 
 // Server serves the native /v1 API.
@@ -97,6 +99,7 @@ func New(cfg Config) *Server {
 	r.GET("/.well-known/jwks.json", s.jwks)
 	r.GET("/.well-known/openid-configuration", s.openIDConfiguration)
 	r.POST("/authz/resolve", s.compatServiceAuth, s.authzResolve)
+	r.GET("/users/me", s.compatUserAuth, s.usersMe)
 
 	v1 := r.Group("/v1", s.serviceAuth)
 	v1.POST("/authz/token", s.authzToken)

@@ -146,7 +146,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	apiCfg := api.Config{
 		Store: st, Engine: eng, Sync: syncer, Keys: auth, Admin: admin, Logger: cfg.Logger,
 		Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, ConsistencyTimeout: cfg.ConsistencyTimeout,
-		Tokens: id.tokens, PublicKeys: id.keys, Users: st,
+		Tokens: id.tokens, PublicKeys: id.keys, Users: st, UserAuth: id.users,
 		IssuerURL: cfg.Identity.IssuerURL, JWKSMaxAge: cfg.Identity.JWKSMaxAge,
 	}
 	if id.exchanger != nil { // a nil *Exchanger in the interface would not be nil

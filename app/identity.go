@@ -23,6 +23,7 @@ import (
 type identityParts struct {
 	keys          *keys.Keyring
 	tokens        *identity.Tokens
+	users         *identity.Authenticator
 	exchanger     *exchange.Exchanger // nil without providers
 	host          *plugins.Host       // nil without providers
 	createdMaster bool
@@ -103,6 +104,7 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, c
 		return nil, err
 	}
 	p.tokens = identity.NewTokens(issuer, verifier, deny, cfg.Skew)
+	var idp identity.IdPVerifier // stays a nil interface without providers
 	if len(cfg.Providers) > 0 {
 		jwks, err := cache.NewJWKS(rdb, cache.JWKSOptions{Prefix: prefix, Logger: log, Registerer: reg, RefreshInterval: cfg.IdPJWKSRefresh})
 		if err != nil {
@@ -115,7 +117,9 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, c
 			return nil, fmt.Errorf("start identity provider plugins: %w", err)
 		}
 		p.exchanger = exchange.New(p.host, st, nil, p.tokens)
+		idp = p.host
 	}
+	p.users = identity.NewAuthenticator(verifier, idp, st)
 	go func() {
 		<-ctx.Done()
 		p.close()

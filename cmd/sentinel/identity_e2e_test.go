@@ -196,11 +196,37 @@ func TestIdentityEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("the original's /users/me", func(t *testing.T) {
+		me := func(h map[string]string) testenv.Response {
+			return testenv.DoHeaders(t, "GET", s.srv.URL+"/users/me", h, nil)
+		}
+		r := testenv.Must(t, 200, me(map[string]string{"Authorization": "Bearer " + authz}))
+		if r.Body["id"] != user["id"] || r.Body["email"] != "anne@example.com" || r.Body["is_active"] != true {
+			t.Fatalf("/users/me: %s", r.Raw)
+		}
+		// The dual-token pair: the user's own IdP token plus the authz token.
+		testenv.Must(t, 200, me(map[string]string{"Authorization": "Bearer " + s.corp.IDToken(t, "anne-sub"), "X-Authz-Token": authz}))
+		for name, h := range map[string]map[string]string{
+			"another user's IdP token": {"Authorization": "Bearer " + s.corp.IDToken(t, "bob-sub"), "X-Authz-Token": authz},
+			"a forged IdP token":       {"Authorization": "Bearer " + s.corp.Sign(t, s.corp.BaseClaims("anne-sub"), testidp.WithAlg("none")), "X-Authz-Token": authz},
+			"no credentials":           {},
+			"garbage":                  {"Authorization": "Bearer garbage"},
+			"an IdP token alone":       {"Authorization": "Bearer " + s.corp.IDToken(t, "anne-sub")},
+		} {
+			if r := me(h); r.Status != 401 || r.Body["detail"] == nil {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+	})
+
 	t.Run("revoked token", func(t *testing.T) {
 		tok := testenv.Must(t, 200, s.exchange(t, "corp", s.corp.IDToken(t, "anne-sub"))).Body["authz_token"].(string)
 		testenv.Must(t, 200, testenv.Do(t, "POST", s.srv.URL+"/v1/tokens/revoke", s.key, map[string]any{"token": tok}))
 		if r := s.introspect(t, tok); r.Body["active"] != false || !strings.Contains(r.Raw, "revoked") {
 			t.Fatalf("revoked token: %s", r.Raw)
+		}
+		if r := testenv.DoHeaders(t, "GET", s.srv.URL+"/users/me", map[string]string{"Authorization": "Bearer " + tok}, nil); r.Status != 401 {
+			t.Fatalf("/users/me with a revoked token: %d %s", r.Status, r.Raw)
 		}
 		if r := s.introspect(t, authz); r.Body["active"] != true {
 			t.Fatalf("another token of the user was revoked too: %s", r.Raw)
@@ -211,6 +237,9 @@ func TestIdentityEndToEnd(t *testing.T) {
 		uid := user["id"].(string)
 		testenv.Must(t, 200, testenv.Do(t, "PATCH", s.srv.URL+"/v1/admin/users/"+uid, e2eAdmin, map[string]any{"is_active": false}))
 		waitIntrospect(t, s, authz, false)
+		if r := testenv.DoHeaders(t, "GET", s.srv.URL+"/users/me", map[string]string{"Authorization": "Bearer " + authz}, nil); r.Status != 401 {
+			t.Fatalf("/users/me for a deactivated user: %d %s", r.Status, r.Raw)
+		}
 		if r := s.exchange(t, "corp", s.corp.IDToken(t, "anne-sub")); r.Status != 403 {
 			t.Fatalf("exchange for a deactivated user: %d %s", r.Status, r.Raw)
 		}
