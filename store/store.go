@@ -60,6 +60,16 @@ func (e *TupleConflictError) Error() string {
 // Unwrap makes errors.Is(err, ErrConflict) true.
 func (e *TupleConflictError) Unwrap() error { return ErrConflict }
 
+// SystemServiceID is the reserved service whose tuples describe workspaces,
+// memberships, groups, resources and roles (system tuples), written by the
+// store in the same transaction as those rows and evaluated with the
+// built-in default model. Its name, SystemServiceName, cannot be taken by
+// a user service (service names start with a letter).
+const (
+	SystemServiceID   = "00000000-0000-0000-0000-000000000000"
+	SystemServiceName = "_system"
+)
+
 // Service is a tenant: an application with its own model and tuples.
 type Service struct {
 	ID        string

@@ -30,7 +30,9 @@ func (s *Store) CreateService(ctx context.Context, name string) (store.Service, 
 
 // ServiceByName returns the service named name, or store.ErrNotFound.
 func (s *Store) ServiceByName(ctx context.Context, name string) (store.Service, error) {
-	svc, err := scanService(s.c.queryRow(ctx, `SELECT `+serviceColumns+` FROM services WHERE name = ?`, name))
+	// The system service has no name callers can use: no keys are ever
+	// made for it, so its tuples change only with the rows they mirror.
+	svc, err := scanService(s.c.queryRow(ctx, `SELECT `+serviceColumns+` FROM services WHERE name = ? AND id <> ?`, name, store.SystemServiceID))
 	if err != nil {
 		return store.Service{}, fmt.Errorf("service named %q: %w", name, err)
 	}
@@ -48,7 +50,8 @@ func (s *Store) ServiceByID(ctx context.Context, id string) (store.Service, erro
 
 // ListServices returns every service, ordered by name.
 func (s *Store) ListServices(ctx context.Context) ([]store.Service, error) {
-	rows, err := s.c.query(ctx, `SELECT `+serviceColumns+` FROM services ORDER BY name`)
+	// The system service is Sentinel's own, not a tenant: not listed.
+	rows, err := s.c.query(ctx, `SELECT `+serviceColumns+` FROM services WHERE id <> ? ORDER BY name`, store.SystemServiceID)
 	if err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}

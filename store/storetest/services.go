@@ -32,6 +32,9 @@ func testServices(t *testing.T, s store.Store) {
 		{"by name", func() (store.Service, error) { return s.ServiceByName(ctx, "alpha") }, a, nil},
 		{"by id", func() (store.Service, error) { return s.ServiceByID(ctx, b.ID) }, b, nil},
 		{"unknown name", func() (store.Service, error) { return s.ServiceByName(ctx, "gamma") }, store.Service{}, store.ErrNotFound},
+		// The system service exists (a migration creates it) but has no
+		// usable name, so no key can be made for it.
+		{"system by name", func() (store.Service, error) { return s.ServiceByName(ctx, store.SystemServiceName) }, store.Service{}, store.ErrNotFound},
 		{"unknown id", func() (store.Service, error) { return s.ServiceByID(ctx, "00000000-0000-4000-8000-000000000000") }, store.Service{}, store.ErrNotFound},
 	}
 	for _, l := range lookups {
