@@ -168,7 +168,7 @@ func activityWhere(f store.ActivityFilter) (string, []any) {
 // scanActivity scans one row of activityColumns.
 func scanActivity(r Row) (store.ActivityEntry, error) {
 	var (
-		e              store.ActivityEntry
+		e             store.ActivityEntry
 		actor, detail string
 	)
 	if err := r.Scan(&e.ID, &e.Action, &actor, &e.ActorID, &e.ActorLabel, &e.TargetType, &e.TargetID,
