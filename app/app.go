@@ -108,6 +108,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ensureSystemModel(ctx, st, cfg.Logger); err != nil {
+		return nil, err
+	}
 	eng, err := engine.New(ctx, engine.Options{MaxDepth: cfg.MaxDepth})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,47 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/sentinel-auth/sentinel/policies"
+	"github.com/sentinel-auth/sentinel/store"
+)
+
+// modelStore is what installing the system model needs of the store.
+type modelStore interface {
+	CurrentModel(ctx context.Context, serviceID string) (store.Model, error)
+	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (store.Model, error)
+}
+
+// ensureSystemModel makes the built-in default model (policies.DefaultModel)
+// the current model of the system service, whose tuples mirror workspaces,
+// groups and resources. A new model version is written only when the
+// current one is not the shipped text, so restarts add no versions and an
+// upgrade that changes the model installs it once. It runs before datasync
+// loads the store, so the first snapshot already evaluates system tuples
+// with it.
+//
+// Two replicas starting together may both write it; the versions are
+// identical, so that is harmless.
+func ensureSystemModel(ctx context.Context, st modelStore, log *slog.Logger) error {
+	cur, err := st.CurrentModel(ctx, store.SystemServiceID)
+	switch {
+	case err == nil && cur.DSL == policies.DefaultModel:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNoModel):
+		return fmt.Errorf("read the system service's model: %w", err)
+	}
+	m, err := policies.Default()
+	if err != nil {
+		return err
+	}
+	saved, err := st.WriteModel(ctx, store.SystemServiceID, m.DSL(), m.JSON())
+	if err != nil {
+		return fmt.Errorf("install the default model: %w", err)
+	}
+	log.Info("installed the built-in default model for workspaces, groups and resources", "version", saved.Version)
+	return nil
+}
