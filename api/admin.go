@@ -73,6 +73,8 @@ func (s *Server) createService(c *gin.Context) {
 		s.failErr(c, err)
 		return
 	}
+	s.recordActivity(c, nil, store.ActivityEntry{Action: actionServiceCreated, TargetType: "service", TargetID: is.Service.ID},
+		map[string]any{"name": is.Service.Name, "key_id": is.Key.ID, "key_prefix": is.Key.Prefix})
 	c.JSON(http.StatusCreated, toIssued(is))
 }
 
@@ -128,17 +130,23 @@ func (s *Server) rotateKey(c *gin.Context) {
 		return
 	}
 	s.cfg.Keys.Invalidate(is.Service.ID)
+	s.recordActivity(c, nil, store.ActivityEntry{Action: actionKeyRotated, TargetType: "service", TargetID: is.Service.ID},
+		map[string]any{"name": is.Service.Name, "key_id": is.Key.ID, "key_prefix": is.Key.Prefix, "grace": grace.String()})
 	c.JSON(http.StatusCreated, toIssued(is))
 }
 
 func (s *Server) revokeKey(c *gin.Context) {
-	err := servicekey.Revoke(c.Request.Context(), s.cfg.Store, c.Param("name"), c.Param("id"))
+	name, keyID := c.Param("name"), c.Param("id")
+	err := servicekey.Revoke(c.Request.Context(), s.cfg.Store, name, keyID)
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
-	if svc, err := s.cfg.Store.ServiceByName(c.Request.Context(), c.Param("name")); err == nil {
+	svc, err := s.cfg.Store.ServiceByName(c.Request.Context(), name)
+	if err == nil {
 		s.cfg.Keys.Invalidate(svc.ID)
 	}
+	s.recordActivity(c, nil, store.ActivityEntry{Action: actionKeyRevoked, TargetType: "service", TargetID: svc.ID},
+		map[string]any{"name": name, "key_id": keyID})
 	c.Status(http.StatusNoContent)
 }

@@ -61,11 +61,14 @@ func (s *Server) putModel(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, errorBody{Error: detail})
 		return
 	}
-	saved, err := s.cfg.Store.WriteModel(c.Request.Context(), service(c).ID, m.DSL(), m.JSON())
+	svc := service(c)
+	saved, err := s.cfg.Store.WriteModel(c.Request.Context(), svc.ID, m.DSL(), m.JSON())
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
+	s.recordActivity(c, &svc, store.ActivityEntry{Action: actionModelWritten, TargetType: "model", TargetID: saved.ID},
+		map[string]any{"service": svc.Name, "service_id": svc.ID, "version": saved.Version})
 	s.models.put(saved.ID, m)
 	s.settle(c.Request.Context(), saved.Revision)
 	c.JSON(http.StatusCreated, toModelResponse(saved))

@@ -124,6 +124,7 @@ func New(cfg Config) *Server {
 	admin.DELETE("/services/:name/keys/:id", s.revokeKey)
 	admin.GET("/users/:id", s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
+	admin.GET("/activity", s.listActivity)
 
 	s.router = r
 	return s

@@ -50,6 +50,12 @@ func (s *Server) patchUser(c *gin.Context) {
 		s.failErr(c, err)
 		return
 	}
+	action := actionUserDeactivated
+	if *req.IsActive {
+		action = actionUserActivated
+	}
+	s.recordActivity(c, nil, store.ActivityEntry{Action: action, TargetType: "user", TargetID: c.Param("id")},
+		map[string]any{"is_active": *req.IsActive})
 	u, err := s.cfg.Users.UserByID(ctx, c.Param("id"))
 	if err != nil {
 		s.failErr(c, err)
