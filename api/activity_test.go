@@ -37,7 +37,7 @@ func (e *env) activity(query string) (items []map[string]any, total float64) {
 }
 
 // field returns key of every item, as strings.
-func field(items []map[string]any, key string) []string {
+func activityField(items []map[string]any, key string) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = fmt.Sprint(it[key])
@@ -90,7 +90,7 @@ func TestActivityRecordsMutations(t *testing.T) {
 					map[string]any{"name": "notes", "key_id": firstKey, "key_prefix": created.Body["key"].(map[string]any)["prefix"]}},
 			}
 			if int(total) != len(want) || len(items) != len(want) {
-				t.Fatalf("%d entries (total %v), want %d: %v", len(items), total, len(want), field(items, "action"))
+				t.Fatalf("%d entries (total %v), want %d: %v", len(items), total, len(want), activityField(items, "action"))
 			}
 			for i, w := range want {
 				it := items[i]
@@ -176,7 +176,7 @@ func TestActivityList(t *testing.T) {
 					want = append(want, ids[i])
 				}
 				items, total := e.activity(c.query)
-				if got := field(items, "id"); !slices.Equal(got, want) {
+				if got := activityField(items, "id"); !slices.Equal(got, want) {
 					t.Errorf("?%s: %v, want %v", c.query, got, want)
 				}
 				q, _ := url.ParseQuery(c.query)

@@ -46,7 +46,7 @@ func RunActivity(t *testing.T, open func(t *testing.T) ActivityStore) {
 var activityBase = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // appendEntry appends e and fails the test on an error.
-func appendEntry(t testing.TB, s ActivityStore, e store.ActivityEntry) store.ActivityEntry {
+func appendActivityEntry(t testing.TB, s ActivityStore, e store.ActivityEntry) store.ActivityEntry {
 	t.Helper()
 	got, err := s.AppendActivity(t.Context(), e)
 	if err != nil {
@@ -56,7 +56,7 @@ func appendEntry(t testing.TB, s ActivityStore, e store.ActivityEntry) store.Act
 }
 
 // listAll returns every entry matching f (one page) and the total.
-func listAll(t testing.TB, s ActivityStore, f store.ActivityFilter) ([]store.ActivityEntry, int) {
+func listActivityAll(t testing.TB, s ActivityStore, f store.ActivityFilter) ([]store.ActivityEntry, int) {
 	t.Helper()
 	items, total, err := s.ListActivity(t.Context(), f, 1, store.MaxActivityPageSize)
 	if err != nil {
@@ -79,7 +79,7 @@ func testActivityRoundTrip(t *testing.T, s ActivityStore) {
 	rev := head(t, s)
 
 	// Defaults: id, time and detail are filled in.
-	a := appendEntry(t, s, store.ActivityEntry{Action: "service.created", ActorType: store.ActorAdmin,
+	a := appendActivityEntry(t, s, store.ActivityEntry{Action: "service.created", ActorType: store.ActorAdmin,
 		ActorLabel: "admin key", TargetType: "service", TargetID: "svc-1"})
 	if _, err := uuid.Parse(a.ID); err != nil {
 		t.Fatalf("ID %q is not a UUID", a.ID)
@@ -95,7 +95,7 @@ func testActivityRoundTrip(t *testing.T, s ActivityStore) {
 	// the detail byte for byte, the time normalized.
 	id := uuid.NewString()
 	at := time.Date(2023, 5, 6, 7, 8, 9, 123456789, time.FixedZone("X", 3600))
-	b := appendEntry(t, s, store.ActivityEntry{ID: id, Action: "member.role_changed", ActorType: store.ActorUser,
+	b := appendActivityEntry(t, s, store.ActivityEntry{ID: id, Action: "member.role_changed", ActorType: store.ActorUser,
 		ActorID: "u-1", ActorLabel: "anne@example.com", TargetType: "user", TargetID: "u-2", WorkspaceID: "w-1",
 		Detail: []byte(`{"to": "admin", "from":"viewer", "n":[1, 2]}`), CreatedAt: at})
 	want := store.ActivityEntry{ID: id, Action: "member.role_changed", ActorType: store.ActorUser,
@@ -105,7 +105,7 @@ func testActivityRoundTrip(t *testing.T, s ActivityStore) {
 		t.Fatalf("AppendActivity = %+v,\nwant %+v", b, want)
 	}
 
-	items, total := listAll(t, s, store.ActivityFilter{})
+	items, total := listActivityAll(t, s, store.ActivityFilter{})
 	if total != 2 || !reflect.DeepEqual(items, []store.ActivityEntry{a, b}) {
 		t.Fatalf("ListActivity = %d %+v,\nwant 2 [%+v %+v] (read back exactly, newest first)", total, items, a, b)
 	}
@@ -116,7 +116,7 @@ func testActivityRoundTrip(t *testing.T, s ActivityStore) {
 
 func testActivityInvalid(t *testing.T, s ActivityStore) {
 	good := store.ActivityEntry{Action: "x.done", ActorType: store.ActorService, ActorLabel: "notes"}
-	appendEntry(t, s, good)
+	appendActivityEntry(t, s, good)
 	cases := []struct {
 		name string
 		edit func(e *store.ActivityEntry)
@@ -141,17 +141,17 @@ func testActivityInvalid(t *testing.T, s ActivityStore) {
 		_, err := s.AppendActivity(t.Context(), e)
 		wantErrIs(t, c.name, err, store.ErrInvalidActivity)
 	}
-	if _, total := listAll(t, s, store.ActivityFilter{}); total != 1 {
+	if _, total := listActivityAll(t, s, store.ActivityFilter{}); total != 1 {
 		t.Fatalf("%d entries after refused appends, want 1", total)
 	}
 }
 
 func testActivityDuplicateID(t *testing.T, s ActivityStore) {
-	e := appendEntry(t, s, store.ActivityEntry{Action: "a", ActorType: store.ActorAdmin})
+	e := appendActivityEntry(t, s, store.ActivityEntry{Action: "a", ActorType: store.ActorAdmin})
 	if _, err := s.AppendActivity(t.Context(), store.ActivityEntry{ID: e.ID, Action: "b", ActorType: store.ActorAdmin}); err == nil {
 		t.Fatal("a second entry with the same id was accepted")
 	}
-	items, _ := listAll(t, s, store.ActivityFilter{})
+	items, _ := listActivityAll(t, s, store.ActivityFilter{})
 	if len(items) != 1 || items[0].Action != "a" {
 		t.Fatalf("after a refused duplicate: %+v", items)
 	}
@@ -177,7 +177,7 @@ func testActivityFilters(t *testing.T, s ActivityStore) {
 		if r.actor != "" {
 			e.ActorType, e.ActorID = store.ActorUser, r.actor
 		}
-		ids[i] = appendEntry(t, s, e).ID
+		ids[i] = appendActivityEntry(t, s, e).ID
 	}
 	at := func(m int) time.Time { return activityBase.Add(time.Duration(m) * time.Minute) }
 	cases := []struct {
@@ -205,7 +205,7 @@ func testActivityFilters(t *testing.T, s ActivityStore) {
 		for i, r := range c.want {
 			want[i] = ids[r]
 		}
-		items, total := listAll(t, s, c.f)
+		items, total := listActivityAll(t, s, c.f)
 		if total != len(want) {
 			t.Errorf("%s: total %d, want %d", c.name, total, len(want))
 		}
@@ -220,7 +220,7 @@ func testActivityPagination(t *testing.T, s ActivityStore) {
 	// descending.
 	var all []store.ActivityEntry
 	for i := range 12 {
-		all = append(all, appendEntry(t, s, store.ActivityEntry{Action: "a", ActorType: store.ActorAdmin,
+		all = append(all, appendActivityEntry(t, s, store.ActivityEntry{Action: "a", ActorType: store.ActorAdmin,
 			CreatedAt: activityBase.Add(time.Duration(i%4) * time.Second)}))
 	}
 	slices.SortFunc(all, func(a, b store.ActivityEntry) int {
@@ -233,7 +233,7 @@ func testActivityPagination(t *testing.T, s ActivityStore) {
 		return 1
 	})
 	want := entryIDs(all)
-	if items, _ := listAll(t, s, store.ActivityFilter{}); !slices.Equal(entryIDs(items), want) {
+	if items, _ := listActivityAll(t, s, store.ActivityFilter{}); !slices.Equal(entryIDs(items), want) {
 		t.Fatalf("order %v, want %v (created_at desc, id desc)", entryIDs(items), want)
 	}
 	for _, size := range []int{1, 5, 12, 13} {
@@ -269,7 +269,7 @@ func testActivityPagination(t *testing.T, s ActivityStore) {
 }
 
 func testActivityBadPages(t *testing.T, s ActivityStore) {
-	appendEntry(t, s, store.ActivityEntry{Action: "a", ActorType: store.ActorAdmin})
+	appendActivityEntry(t, s, store.ActivityEntry{Action: "a", ActorType: store.ActorAdmin})
 	cases := []struct{ page, size int }{
 		{0, 10}, {-1, 10}, {1, 0}, {1, -5}, {1, store.MaxActivityPageSize + 1}, {1 << 62, 1000},
 	}
