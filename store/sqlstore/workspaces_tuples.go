@@ -1,0 +1,107 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sentinel-auth/sentinel/store"
+	"github.com/sentinel-auth/sentinel/tuple"
+)
+
+// The cleanups of deleting a workspace or a group, or removing a member,
+// reach system tuples written by other tables' rows (resources, shares,
+// roles) without knowing those tables: they read the tuples table of the
+// system service. An object belongs to workspace W if it is workspace:W or
+// has the tuple <object>#workspace@workspace:W, which every workspace-scoped
+// object type of the default model has.
+
+// sysTupleColumns are tupleColumns of the tuples table aliased t.
+const sysTupleColumns = "t.object_type, t.object_id, t.relation, t.user_type, t.user_id, t.user_relation"
+
+// objectTuples returns every system tuple whose object is typ:id or whose
+// user is typ:id (with or without a relation), in insertion order.
+func (w *writer) objectTuples(ctx context.Context, typ, id string) ([]tuple.Tuple, error) {
+	ts, err := readSystemTuples(ctx, w.c, `SELECT `+sysTupleColumns+` FROM tuples t WHERE t.service_id = ?
+		AND ((t.object_type = ? AND t.object_id = ?) OR (t.user_type = ? AND t.user_id = ?)) ORDER BY t.id`,
+		store.SystemServiceID, typ, id, typ, id)
+	if err != nil {
+		return nil, fmt.Errorf("system tuples of %s:%s: %w", typ, id, err)
+	}
+	return ts, nil
+}
+
+// workspaceObjectTuples returns every system tuple whose object belongs to
+// the workspace or whose user is such an object (a userset of it
+// included), in insertion order: all that must go with the workspace.
+func (w *writer) workspaceObjectTuples(ctx context.Context, workspaceID string) ([]tuple.Tuple, error) {
+	ts, err := readSystemTuples(ctx, w.c, `WITH objs(ot, oid) AS (
+			SELECT CAST('workspace' AS TEXT), CAST(? AS TEXT)
+			UNION
+			SELECT object_type, object_id FROM tuples WHERE service_id = ? AND relation = 'workspace'
+				AND user_type = 'workspace' AND user_id = ? AND user_relation = ''
+		), hits(id) AS (
+			SELECT t.id FROM tuples t JOIN objs ON t.object_type = objs.ot AND t.object_id = objs.oid WHERE t.service_id = ?
+			UNION
+			SELECT t.id FROM tuples t JOIN objs ON t.user_type = objs.ot AND t.user_id = objs.oid WHERE t.service_id = ?
+		)
+		SELECT `+sysTupleColumns+` FROM tuples t JOIN hits ON hits.id = t.id ORDER BY t.id`,
+		workspaceID, store.SystemServiceID, workspaceID, store.SystemServiceID, store.SystemServiceID)
+	if err != nil {
+		return nil, fmt.Errorf("system tuples of workspace %s: %w", workspaceID, err)
+	}
+	return ts, nil
+}
+
+// userShareTuples returns the system tuples sharing an object of the
+// workspace with the user directly (relations shared_viewer and
+// shared_editor of the default model), in insertion order.
+func (w *writer) userShareTuples(ctx context.Context, workspaceID, userID string) ([]tuple.Tuple, error) {
+	ts, err := readSystemTuples(ctx, w.c, `SELECT `+sysTupleColumns+` FROM tuples t WHERE t.service_id = ?
+		AND t.user_type = 'user' AND t.user_id = ? AND t.user_relation = ''
+		AND t.relation IN ('shared_viewer', 'shared_editor')
+		AND EXISTS (SELECT 1 FROM tuples o WHERE o.service_id = t.service_id
+			AND o.object_type = t.object_type AND o.object_id = t.object_id AND o.relation = 'workspace'
+			AND o.user_type = 'workspace' AND o.user_id = ? AND o.user_relation = '')
+		ORDER BY t.id`, store.SystemServiceID, userID, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("shares to user %s in workspace %s: %w", userID, workspaceID, err)
+	}
+	return ts, nil
+}
+
+// memberRemoved is called by RemoveMember inside its transaction and
+// returns the system tuples to delete with the membership beyond the
+// membership's own: the user's direct shares on the workspace's objects.
+// Rows of later tables that hold such shares (resource_shares) must be
+// deleted here too.
+func (w *writer) memberRemoved(ctx context.Context, workspaceID, userID string, _ time.Time) ([]tuple.Tuple, error) {
+	return w.userShareTuples(ctx, workspaceID, userID)
+}
+
+// groupDeleted is called by DeleteGroup inside its transaction, before the
+// group's rows go; the group's tuples (shares to it included) are found by
+// objectTuples. Rows of later tables that name the group without a
+// foreign key (resource_shares) must be deleted here.
+func (w *writer) groupDeleted(context.Context, string, time.Time) error { return nil }
+
+// workspaceDeleted is called by DeleteWorkspace inside its transaction,
+// before the workspace's rows go; the tuples are found by
+// workspaceObjectTuples. Rows of later tables that name the workspace
+// without a foreign key (resource_permissions) must be deleted here.
+func (w *writer) workspaceDeleted(context.Context, string) error { return nil }
+
+// readSystemTuples runs a query returning sysTupleColumns.
+func readSystemTuples(ctx context.Context, c conn, query string, args ...any) ([]tuple.Tuple, error) {
+	rows, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []tuple.Tuple
+	err = scanAll(rows, func(r Rows) error {
+		t, err := scanTuple(r)
+		out = append(out, t)
+		return err
+	})
+	return out, err
+}
