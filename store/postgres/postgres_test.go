@@ -33,6 +33,7 @@ func open(t testing.TB, url string) *postgres.Store {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.URL(t)) })
+	storetest.RunWorkspaces(t, func(t *testing.T) storetest.WorkspaceStore { return open(t, pgtest.URL(t)) })
 }
 
 func TestReopen(t *testing.T) {

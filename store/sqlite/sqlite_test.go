@@ -15,6 +15,7 @@ var open = testenv.SQLiteStore
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+	storetest.RunWorkspaces(t, func(t *testing.T) storetest.WorkspaceStore { return open(t) })
 }
 
 func TestReopen(t *testing.T) {
