@@ -17,6 +17,8 @@ import (
 // rows, workspaces_members.go the members and invitations, groups.go the
 // groups, workspaces_tuples.go the tuple shapes and the generic cleanups.
 
+var _ store.WorkspaceStore = (*Store)(nil)
+
 const workspaceColumns = "id, slug, name, description, created_by, created_at"
 
 // CreateWorkspace stores a workspace and makes creatorID its owner, with
