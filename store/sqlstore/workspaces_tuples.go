@@ -72,11 +72,21 @@ func (w *writer) userShareTuples(ctx context.Context, workspaceID, userID string
 
 // memberRemoved is called by RemoveMember inside its transaction and
 // returns the system tuples to delete with the membership beyond the
-// membership's own: the user's direct shares on the workspace's objects.
+// membership's own: the user's direct shares on the workspace's objects,
+// and their assignments to the workspace's custom roles (whose rows
+// rbacMemberRemoved deletes, so a return does not restore them).
 // Rows of later tables that hold such shares (resource_shares) must be
 // deleted here too.
 func (w *writer) memberRemoved(ctx context.Context, workspaceID, userID string, _ time.Time) ([]tuple.Tuple, error) {
-	return w.userShareTuples(ctx, workspaceID, userID)
+	shares, err := w.userShareTuples(ctx, workspaceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := w.rbacMemberRemoved(ctx, workspaceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return append(shares, roles...), nil
 }
 
 // groupDeleted is called by DeleteGroup inside its transaction, before the
