@@ -23,6 +23,7 @@ import (
 	"github.com/sentinel-auth/sentinel/identity/servicekey"
 	"github.com/sentinel-auth/sentinel/identity/userstatus"
 	"github.com/sentinel-auth/sentinel/plugins"
+	"github.com/sentinel-auth/sentinel/policies"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
@@ -108,7 +109,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureSystemModel(ctx, st, cfg.Logger); err != nil {
+	if err := ensureSystemModel(ctx, st, policies.DefaultModel, cfg.Logger); err != nil {
 		return nil, err
 	}
 	eng, err := engine.New(ctx, engine.Options{MaxDepth: cfg.MaxDepth})

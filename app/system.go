@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/sentinel-auth/sentinel/policies"
+	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
@@ -16,32 +16,33 @@ type modelStore interface {
 	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (store.Model, error)
 }
 
-// ensureSystemModel makes the built-in default model (policies.DefaultModel)
-// the current model of the system service, whose tuples mirror workspaces,
-// groups and resources. A new model version is written only when the
-// current one is not the shipped text, so restarts add no versions and an
-// upgrade that changes the model installs it once. It runs before datasync
-// loads the store, so the first snapshot already evaluates system tuples
-// with it.
+// ensureSystemModel makes dsl (the built-in default model,
+// policies.DefaultModel) the current model of the system service, whose
+// tuples mirror workspaces, groups and resources. A new model version is
+// written only when the current one is not exactly dsl, so restarts add no
+// versions and an upgrade that changes the model installs it once. It runs
+// before datasync loads the store, so the first snapshot already evaluates
+// system tuples with it. Any failure stops the start: a server must not
+// answer resource questions without its model.
 //
 // Two replicas starting together may both write it; the versions are
 // identical, so that is harmless.
-func ensureSystemModel(ctx context.Context, st modelStore, log *slog.Logger) error {
+func ensureSystemModel(ctx context.Context, st modelStore, dsl string, log *slog.Logger) error {
 	cur, err := st.CurrentModel(ctx, store.SystemServiceID)
 	switch {
-	case err == nil && cur.DSL == policies.DefaultModel:
+	case err == nil && cur.DSL == dsl:
 		return nil
 	case err != nil && !errors.Is(err, store.ErrNoModel):
 		return fmt.Errorf("read the system service's model: %w", err)
 	}
-	m, err := policies.Default()
+	m, err := model.ParseDSL(dsl)
 	if err != nil {
-		return err
+		return fmt.Errorf("parse the built-in system model: %w", err)
 	}
 	saved, err := st.WriteModel(ctx, store.SystemServiceID, m.DSL(), m.JSON())
 	if err != nil {
-		return fmt.Errorf("install the default model: %w", err)
+		return fmt.Errorf("install the built-in system model: %w", err)
 	}
-	log.Info("installed the built-in default model for workspaces, groups and resources", "version", saved.Version)
+	log.Info("installed the built-in model of workspaces, groups and resources", "version", saved.Version)
 	return nil
 }

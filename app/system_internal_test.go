@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/policies"
 	"github.com/sentinel-auth/sentinel/store"
 )
@@ -34,29 +35,31 @@ func TestEnsureSystemModel(t *testing.T) {
 	boom := errors.New("boom")
 	cases := []struct {
 		name    string
+		dsl     string
 		store   fakeModels
 		writes  int
 		wantErr error
 	}{
-		{"no model yet: write", fakeModels{readErr: store.ErrNoModel}, 1, nil},
-		{"current is the default: nothing", fakeModels{current: store.Model{DSL: policies.DefaultModel}}, 0, nil},
-		{"current differs: write", fakeModels{current: store.Model{DSL: "model\n  schema 1.1\ntype user\n"}}, 1, nil},
-		{"read fails: error, no write", fakeModels{readErr: boom}, 0, boom},
-		{"system service missing: error, no write", fakeModels{readErr: store.ErrNotFound}, 0, store.ErrNotFound},
-		{"write fails: error", fakeModels{readErr: store.ErrNoModel, writeErr: boom}, 1, boom},
+		{"no model yet: write", policies.DefaultModel, fakeModels{readErr: store.ErrNoModel}, 1, nil},
+		{"current is the default: nothing", policies.DefaultModel, fakeModels{current: store.Model{DSL: policies.DefaultModel}}, 0, nil},
+		{"current differs: write", policies.DefaultModel, fakeModels{current: store.Model{DSL: "model\n  schema 1.1\ntype user\n"}}, 1, nil},
+		{"read fails: error, no write", policies.DefaultModel, fakeModels{readErr: boom}, 0, boom},
+		{"system service missing: error, no write", policies.DefaultModel, fakeModels{readErr: store.ErrNotFound}, 0, store.ErrNotFound},
+		{"write fails: error", policies.DefaultModel, fakeModels{readErr: store.ErrNoModel, writeErr: boom}, 1, boom},
+		{"a broken model: error, no write", "model\n  schema 1.1\ntype user\n  relations\n    define x: y\n", fakeModels{readErr: store.ErrNoModel}, 0, model.ErrInvalidModel},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := ensureSystemModel(t.Context(), &c.store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if !errors.Is(err, c.wantErr) || (c.wantErr == nil) != (err == nil) {
+			err := ensureSystemModel(t.Context(), &c.store, c.dsl, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if !errors.Is(err, c.wantErr) {
 				t.Errorf("error: got %v, want %v", err, c.wantErr)
 			}
 			if len(c.store.written) != c.writes {
 				t.Fatalf("%d writes, want %d", len(c.store.written), c.writes)
 			}
 			for _, dsl := range c.store.written {
-				if dsl != policies.DefaultModel {
-					t.Errorf("wrote a model other than the default:\n%s", dsl)
+				if dsl != c.dsl {
+					t.Errorf("wrote a model other than the one given:\n%s", dsl)
 				}
 			}
 		})
