@@ -176,10 +176,10 @@ type WorkspaceStore interface {
 	// name.
 	WorkspacesOf(ctx context.Context, userID string) ([]MemberWorkspace, error)
 	UpdateWorkspace(ctx context.Context, id string, u WorkspaceUpdate) (Workspace, error)
-	// DeleteWorkspace removes the workspace, its memberships, invitations
-	// and groups, and every system tuple of an object in the workspace
-	// (workspace:<wid>, and any object with #workspace@workspace:<wid>)
-	// or naming one as its user.
+	// DeleteWorkspace removes the workspace, its memberships, invitations,
+	// groups, registered resources and roles, and every system tuple of an
+	// object in the workspace (workspace:<wid>, and any object with
+	// #workspace@workspace:<wid>) or naming one as its user.
 	DeleteWorkspace(ctx context.Context, id string) error
 
 	// ListMembers lists up to limit members (limit <= 0: 100), oldest
@@ -196,8 +196,9 @@ type WorkspaceStore interface {
 	// last owner, ErrNotMember if the user is not a member.
 	SetRole(ctx context.Context, workspaceID, userID string, role Role) (Membership, error)
 	// RemoveMember removes a member, their memberships of the workspace's
-	// groups, and their shares on the workspace's resources; ErrLastOwner
-	// for the last owner, ErrNotMember if the user is not a member.
+	// groups, their shares on the workspace's resources and their
+	// assignments to its roles; ErrLastOwner for the last owner,
+	// ErrNotMember if the user is not a member.
 	RemoveMember(ctx context.Context, workspaceID, userID string) error
 
 	// Invite adds the user with that email at once (as AddMember), or, if

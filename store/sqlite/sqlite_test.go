@@ -16,6 +16,7 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 	storetest.RunWorkspaces(t, func(t *testing.T) storetest.WorkspaceStore { return open(t) })
+	storetest.RunWorkspaceCascades(t, func(t *testing.T) storetest.CascadeStore { return open(t) })
 	storetest.RunResources(t, func(t *testing.T) storetest.ResourceStore { return open(t) })
 }
 

@@ -145,10 +145,11 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, u store.Workspac
 }
 
 // DeleteWorkspace deletes the workspace and, through the tables' foreign
-// keys, its memberships, invitations, groups and group members. Its system
-// tuples are found generically in the tuples table (workspaceObjectTuples),
-// so tuples of objects added by later tables (resources, roles) that name
-// the workspace with a #workspace tuple go too.
+// keys, its memberships, invitations, groups, group members and roles; its
+// registered resources and their shares go through workspaceDeleted. Its
+// system tuples are found generically in the tuples table
+// (workspaceObjectTuples): every tuple of an object that names the
+// workspace with a #workspace tuple, or whose user is such an object.
 func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
 	at := now()
 	err := s.writeTx(ctx, func(w *writer) error {
@@ -159,7 +160,7 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := w.workspaceDeleted(ctx, id); err != nil {
+		if err := w.workspaceDeleted(ctx, id, at); err != nil {
 			return err
 		}
 		if _, err := w.c.exec(ctx, `DELETE FROM workspaces WHERE id = ?`, id); err != nil {

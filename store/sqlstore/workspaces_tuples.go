@@ -70,14 +70,17 @@ func (w *writer) userShareTuples(ctx context.Context, workspaceID, userID string
 	return ts, nil
 }
 
-// memberRemoved is called by RemoveMember inside its transaction and
-// returns the system tuples to delete with the membership beyond the
-// membership's own: the user's direct shares on the workspace's objects,
-// and their assignments to the workspace's custom roles (whose rows
-// rbacMemberRemoved deletes, so a return does not restore them).
-// Rows of later tables that hold such shares (resource_shares) must be
-// deleted here too.
-func (w *writer) memberRemoved(ctx context.Context, workspaceID, userID string, _ time.Time) ([]tuple.Tuple, error) {
+// memberRemoved is called by RemoveMember inside its transaction. It
+// deletes the user's shares on the workspace's resources (rows and tuples,
+// removeUserShares) and returns the other system tuples to delete with the
+// membership beyond its own: their assignments to the workspace's custom
+// roles (whose rows rbacMemberRemoved deletes, so a return does not
+// restore them), and any direct share tuple on an object of the workspace
+// that no resource row stands for.
+func (w *writer) memberRemoved(ctx context.Context, workspaceID, userID string, at time.Time) ([]tuple.Tuple, error) {
+	if _, err := w.removeUserShares(ctx, workspaceID, userID, at); err != nil {
+		return nil, err
+	}
 	shares, err := w.userShareTuples(ctx, workspaceID, userID)
 	if err != nil {
 		return nil, err
@@ -90,16 +93,23 @@ func (w *writer) memberRemoved(ctx context.Context, workspaceID, userID string, 
 }
 
 // groupDeleted is called by DeleteGroup inside its transaction, before the
-// group's rows go; the group's tuples (shares to it included) are found by
-// objectTuples. Rows of later tables that name the group without a
-// foreign key (resource_shares) must be deleted here.
-func (w *writer) groupDeleted(context.Context, string, time.Time) error { return nil }
+// group's rows go: it deletes the shares to the group (resource_shares
+// names groups without a foreign key). The group's other tuples are found
+// by objectTuples; rows of roles assigned to it go by foreign key.
+func (w *writer) groupDeleted(ctx context.Context, groupID string, at time.Time) error {
+	_, err := w.removeGroupShares(ctx, groupID, at)
+	return err
+}
 
 // workspaceDeleted is called by DeleteWorkspace inside its transaction,
-// before the workspace's rows go; the tuples are found by
-// workspaceObjectTuples. Rows of later tables that name the workspace
-// without a foreign key (resource_permissions) must be deleted here.
-func (w *writer) workspaceDeleted(context.Context, string) error { return nil }
+// before the workspace's rows go: it deletes the workspace's resources and
+// their shares (resource_permissions names workspaces without a foreign
+// key), rows and tuples. Other tuples are found by workspaceObjectTuples;
+// roles go by foreign key.
+func (w *writer) workspaceDeleted(ctx context.Context, workspaceID string, at time.Time) error {
+	_, err := w.deleteResources(ctx, at, `r.workspace_id = ?`, workspaceID)
+	return err
+}
 
 // readSystemTuples runs a query returning sysTupleColumns.
 func readSystemTuples(ctx context.Context, c conn, query string, args ...any) ([]tuple.Tuple, error) {
