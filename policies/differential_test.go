@@ -10,7 +10,7 @@ import (
 // generated population with the original's rules evaluated on the rows
 // (dataset.allowed).
 func TestAgainstOriginalRules(t *testing.T) {
-	d := generate(dataConfig{workspaces: 3, members: 12, groups: 4, resources: 60, seed: 1})
+	d := generate(dataConfig{workspaces: 3, members: 8, groups: 4, resources: 40, seed: 1})
 	w := newWorld(t)
 	w.write(d.tuples(), nil)
 	wrong := 0
