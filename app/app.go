@@ -23,7 +23,6 @@ import (
 	"github.com/sentinel-auth/sentinel/identity/servicekey"
 	"github.com/sentinel-auth/sentinel/identity/userstatus"
 	"github.com/sentinel-auth/sentinel/plugins"
-	"github.com/sentinel-auth/sentinel/policies"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
@@ -109,7 +108,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureSystemModel(ctx, st, policies.DefaultModel, cfg.Logger); err != nil {
+	if err := ensureSystemModel(ctx, st, systemModel(), cfg.Logger); err != nil {
 		return nil, err
 	}
 	eng, err := engine.New(ctx, engine.Options{MaxDepth: cfg.MaxDepth})
@@ -125,7 +124,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Logger:       cfg.Logger,
 	})
 	reg := prometheus.NewRegistry()
-	id, err := newIdentity(ctx, st, users, cfg.Identity, reg, cfg.Logger)
+	id, err := newIdentity(ctx, st, users, newMembership(st, eng), cfg.Identity, reg, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

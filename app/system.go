@@ -7,8 +7,14 @@ import (
 	"log/slog"
 
 	"github.com/sentinel-auth/sentinel/model"
+	"github.com/sentinel-auth/sentinel/policies"
 	"github.com/sentinel-auth/sentinel/store"
 )
+
+// systemModel is the system service's model: the built-in default model
+// of workspaces, groups and resources, extended with the types of custom
+// RBAC (roles and actions), so the system tuples of both are admitted.
+func systemModel() string { return policies.DefaultModel + policies.RBACModel }
 
 // modelStore is what installing the system model needs of the store.
 type modelStore interface {
@@ -16,10 +22,10 @@ type modelStore interface {
 	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (store.Model, error)
 }
 
-// ensureSystemModel makes dsl (the built-in default model,
-// policies.DefaultModel) the current model of the system service, whose
-// tuples mirror workspaces, groups and resources. A new model version is
-// written only when the current one is not exactly dsl, so restarts add no
+// ensureSystemModel makes dsl (systemModel) the current model of the
+// system service, whose tuples mirror workspaces, groups, resources and
+// roles. A new model version is written only when the current one is not
+// exactly dsl, so restarts add no
 // versions and an upgrade that changes the model installs it once. It runs
 // before datasync loads the store, so the first snapshot already evaluates
 // system tuples with it. Any failure stops the start: a server must not

@@ -65,3 +65,17 @@ func TestEnsureSystemModel(t *testing.T) {
 		})
 	}
 }
+
+// TestSystemModel: the model the server installs parses, and has the
+// types of the default model and of RBAC.
+func TestSystemModel(t *testing.T) {
+	m, err := model.ParseDSL(systemModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"user", "workspace", "group", "resource", "role", "action"} {
+		if !m.HasType(typ) {
+			t.Errorf("type %s is missing", typ)
+		}
+	}
+}

@@ -17,8 +17,12 @@ import (
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
-// TestStartInstallsDefaultModel: a server start makes the default model the
-// system service's current model before datasync loads the store, restarts
+// systemModel is what the server installs: the default model with the
+// RBAC types.
+var systemModel = policies.DefaultModel + policies.RBACModel
+
+// TestStartInstallsDefaultModel: a server start makes the default model
+// (with the RBAC types) the system service's current model before datasync loads the store, restarts
 // add no version, and a start after the model changed installs it again.
 func TestStartInstallsDefaultModel(t *testing.T) {
 	for name, open := range map[string]func(*testing.T) store.Store{
@@ -84,15 +88,15 @@ func TestStartInstallsDefaultModel(t *testing.T) {
 }
 
 // assertModel checks that the system service's current model is the
-// default model at version, and that its changelog holds models OpModel rows.
+// built-in model at version, and that its changelog holds models OpModel rows.
 func assertModel(t *testing.T, st store.Store, version, models int) {
 	t.Helper()
 	cur, err := st.CurrentModel(t.Context(), store.SystemServiceID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur.DSL != policies.DefaultModel || cur.Version != version {
-		t.Errorf("current system model: version %d (default: %v), want version %d of the default", cur.Version, cur.DSL == policies.DefaultModel, version)
+	if cur.DSL != systemModel || cur.Version != version {
+		t.Errorf("current system model: version %d (the built-in one: %v), want version %d of the built-in one", cur.Version, cur.DSL == systemModel, version)
 	}
 	changes, err := st.Changes(t.Context(), store.SystemServiceID, 0, 1000)
 	if err != nil {
