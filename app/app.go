@@ -124,7 +124,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Logger:       cfg.Logger,
 	})
 	reg := prometheus.NewRegistry()
-	id, err := newIdentity(ctx, st, users, cfg.Identity, reg, cfg.Logger)
+	id, err := newIdentity(ctx, st, users, newMembership(st, eng), cfg.Identity, reg, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

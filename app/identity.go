@@ -42,7 +42,7 @@ func (p *identityParts) close() {
 // newIdentity opens the signing keyring (creating the first key on a new
 // store), the token issuer and verifier, the caches and the verifier
 // plugins. Everything stops when ctx ends.
-func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, cfg IdentityConfig, reg prometheus.Registerer, log *slog.Logger) (*identityParts, error) {
+func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, members exchange.Membership, cfg IdentityConfig, reg prometheus.Registerer, log *slog.Logger) (*identityParts, error) {
 	if cfg.IssuerURL == "" {
 		return nil, fmt.Errorf("the issuer URL (--issuer-url) is required")
 	}
@@ -116,7 +116,7 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, c
 			p.close()
 			return nil, fmt.Errorf("start identity provider plugins: %w", err)
 		}
-		p.exchanger = exchange.New(p.host, st, nil, p.tokens)
+		p.exchanger = exchange.New(p.host, st, members, p.tokens)
 		idp = p.host
 	}
 	p.users = identity.NewAuthenticator(verifier, idp, st)

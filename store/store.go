@@ -224,6 +224,11 @@ type Snapshot struct {
 
 // Store is the storage contract. Implementations are safe for concurrent use.
 type Store interface {
+	WorkspaceStore // workspaces, memberships, invitations, groups (workspaces.go)
+	ResourceStore  // registered resources and their shares (resources.go)
+	RBACStore      // service actions, workspace roles, assignments (rbac.go)
+	ActivityStore  // the activity log (activity.go)
+
 	// Dialect returns "postgres" or "sqlite".
 	Dialect() string
 	Ping(ctx context.Context) error

@@ -43,6 +43,9 @@ type Verifier interface {
 // Users provisions users (store.Store).
 type Users interface {
 	ProvisionUser(ctx context.Context, s store.IdentitySighting) (store.User, bool, error)
+	// AcceptInvitations turns the pending invitations of a new user's
+	// email into memberships.
+	AcceptInvitations(ctx context.Context, userID, email string) ([]store.Membership, error)
 }
 
 // Workspace is a user's membership in a workspace.
@@ -55,11 +58,13 @@ type Workspace struct {
 
 // Membership answers which workspaces a user belongs to, with the groups
 // and actions an authz token for one of them carries.
+// service is the asking service's name.
 type Membership interface {
-	WorkspacesOf(ctx context.Context, serviceID, userID string) ([]Workspace, error)
+	WorkspacesOf(ctx context.Context, service, userID string) ([]Workspace, error)
 	// Grant returns the user's membership in the workspace with their
-	// groups and allowed actions there; ErrNotMember if not a member.
-	Grant(ctx context.Context, serviceID, userID, workspaceID string) (w Workspace, groups, actions []string, err error)
+	// groups and the service's actions they may do there; ErrNotMember if
+	// not a member.
+	Grant(ctx context.Context, service, userID, workspaceID string) (w Workspace, groups, actions []string, err error)
 }
 
 // Grant is what an authz token asserts.
@@ -145,7 +150,7 @@ func (e *Exchanger) Exchange(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("encode identity claims: %w", err)
 	}
-	u, _, err := e.users.ProvisionUser(ctx, store.IdentitySighting{
+	u, created, err := e.users.ProvisionUser(ctx, store.IdentitySighting{
 		Provider: id.Provider, Subject: id.Subject, Issuer: id.Issuer,
 		Email: id.Email, Name: id.Name, AvatarURL: id.Picture, Claims: claims,
 	})
@@ -158,11 +163,18 @@ func (e *Exchanger) Exchange(ctx context.Context, r Request) (Result, error) {
 	if !u.Active {
 		return Result{}, ErrInactive
 	}
+	if created {
+		// Invitations wait for the invitee's first sign-in. (Later ones
+		// to a known email become memberships at once.)
+		if _, err := e.users.AcceptInvitations(ctx, u.ID, u.Email); err != nil {
+			return Result{}, fmt.Errorf("accept invitations of user %s: %w", u.ID, err)
+		}
+	}
 	res := Result{User: u, Identity: id}
 	if r.WorkspaceID == "" {
 		res.Workspaces = []Workspace{}
 		if e.membership != nil {
-			ws, err := e.membership.WorkspacesOf(ctx, r.ServiceID, u.ID)
+			ws, err := e.membership.WorkspacesOf(ctx, r.ServiceName, u.ID)
 			if err != nil {
 				return Result{}, fmt.Errorf("list workspaces of user %s: %w", u.ID, err)
 			}
@@ -173,7 +185,7 @@ func (e *Exchanger) Exchange(ctx context.Context, r Request) (Result, error) {
 	if e.membership == nil {
 		return Result{}, ErrNotMember
 	}
-	w, groups, actions, err := e.membership.Grant(ctx, r.ServiceID, u.ID, r.WorkspaceID)
+	w, groups, actions, err := e.membership.Grant(ctx, r.ServiceName, u.ID, r.WorkspaceID)
 	if err != nil {
 		return Result{}, err
 	}
