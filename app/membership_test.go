@@ -64,7 +64,9 @@ func TestAuthzTokenForAWorkspace(t *testing.T) {
 	}
 	export := acts[slices.IndexFunc(acts, func(a store.ServiceAction) bool { return a.Action == "notes:export" })]
 	mustDo(t, func() error { return st.AddRoleActions(ctx, role.ID, []string{export.ID}) })
-	mustDo(t, func() error { return st.AssignRole(ctx, role.ID, store.Assignee{Type: store.AssigneeGroup, ID: outer.ID}, anne) })
+	mustDo(t, func() error {
+		return st.AssignRole(ctx, role.ID, store.Assignee{Type: store.AssigneeGroup, ID: outer.ID}, anne)
+	})
 	mustDo(t, func() error { _, err := st.Invite(ctx, ws.ID, "ben@example.com", store.RoleEditor, anne); return err })
 	head, _ := st.HeadRevision(ctx)
 	if err := a.Sync.WaitFor(ctx, head); err != nil {
