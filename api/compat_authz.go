@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -144,3 +145,17 @@ func (w compatWorkspaces) MarshalJSON() ([]byte, error) {
 }
 
 func (s *Server) health(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+// settleHead waits (bounded, see settle) until this replica's engine
+// reflects every write committed so far, so the caller's next check here
+// sees its own change, as the original's SQL-backed answers did. Call it
+// after a store mutation that has no revision of its own.
+func (s *Server) settleHead(ctx context.Context) {
+	head, err := s.cfg.Store.HeadRevision(ctx)
+	if err != nil {
+		s.log.Warn("read head revision after a write", "err", err)
+		return
+	}
+	s.cfg.Sync.Poke()
+	s.settle(ctx, head)
+}
