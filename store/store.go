@@ -228,6 +228,8 @@ type Store interface {
 	ResourceStore  // registered resources and their shares (resources.go)
 	RBACStore      // service actions, workspace roles, assignments (rbac.go)
 	ActivityStore  // the activity log (activity.go)
+	// UserProfileStore: a user's own name and avatar (users_profile.go).
+	UserProfileStore
 
 	// Dialect returns "postgres" or "sqlite".
 	Dialect() string
