@@ -101,6 +101,15 @@ func New(cfg Config) *Server {
 	r.POST("/authz/resolve", s.compatServiceAuth, s.authzResolve)
 	r.GET("/users/me", s.compatUserAuth, s.usersMe)
 
+	// The original's /workspaces, members and groups routes and PATCH
+	// /users/me (compat_workspaces.go).
+	s.compatWorkspaceRoutes(r)
+
+	// The original's resource ACL (/permissions/*) and custom RBAC
+	// (/roles/*) routes (compat_permissions.go, compat_permissions_acl.go,
+	// compat_roles.go).
+	s.compatPermissionRoutes(r)
+
 	v1 := r.Group("/v1", s.serviceAuth)
 	v1.POST("/authz/token", s.authzToken)
 	v1.POST("/tokens/introspect", s.introspect)
