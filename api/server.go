@@ -105,6 +105,11 @@ func New(cfg Config) *Server {
 	// /users/me (compat_workspaces.go).
 	s.compatWorkspaceRoutes(r)
 
+	// The original's resource ACL (/permissions/*) and custom RBAC
+	// (/roles/*) routes (compat_permissions.go, compat_permissions_acl.go,
+	// compat_roles.go).
+	s.compatPermissionRoutes(r)
+
 	v1 := r.Group("/v1", s.serviceAuth)
 	v1.POST("/authz/token", s.authzToken)
 	v1.POST("/tokens/introspect", s.introspect)

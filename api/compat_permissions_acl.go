@@ -1,0 +1,484 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sentinel-auth/sentinel/store"
+)
+
+// The original's resource ACL routes: register, visibility, shares,
+// deregistration and the ACL itself. Every mutation is a store call (rows
+// and system tuples in one transaction), then settleHead, so the caller's
+// next check on this replica sees it, then an activity entry.
+
+// Activity of these routes (the store does not record them itself).
+const (
+	actionResourceRegistered   = "resource.registered"
+	actionResourceVisibility   = "resource.visibility_changed"
+	actionResourceShared       = "resource.shared"
+	actionResourceUnshared     = "resource.unshared"
+	actionResourceDeregistered = "resource.deregistered"
+	targetResource             = "resource_permission"
+)
+
+type shareJSON struct {
+	ID          string    `json:"id"`
+	GranteeType string    `json:"grantee_type"`
+	GranteeID   string    `json:"grantee_id"`
+	Permission  string    `json:"permission"`
+	GrantedBy   *string   `json:"granted_by"`
+	GrantedAt   time.Time `json:"granted_at"`
+}
+
+// resourcePermissionJSON is the original's ResourcePermission.
+type resourcePermissionJSON struct {
+	ID           string      `json:"id"`
+	ServiceName  string      `json:"service_name"`
+	ResourceType string      `json:"resource_type"`
+	ResourceID   string      `json:"resource_id"`
+	WorkspaceID  string      `json:"workspace_id"`
+	OwnerID      string      `json:"owner_id"`
+	Visibility   string      `json:"visibility"`
+	CreatedAt    time.Time   `json:"created_at"`
+	Shares       []shareJSON `json:"shares"`
+}
+
+func shareOut(sh store.ResourceShare) shareJSON {
+	return shareJSON{ID: sh.ID, GranteeType: string(sh.GranteeType), GranteeID: sh.GranteeID,
+		Permission: string(sh.Permission), GrantedBy: permNullable(sh.GrantedBy), GrantedAt: sh.GrantedAt}
+}
+
+func resourceOut(r store.Resource) resourcePermissionJSON {
+	out := resourcePermissionJSON{ID: r.ID, ServiceName: r.Key.Service, ResourceType: r.Key.Type,
+		ResourceID: r.Key.ID, WorkspaceID: r.WorkspaceID, OwnerID: r.OwnerID, Visibility: string(r.Visibility),
+		CreatedAt: r.CreatedAt, Shares: make([]shareJSON, len(r.Shares))}
+	for i, sh := range r.Shares {
+		out.Shares[i] = shareOut(sh)
+	}
+	return out
+}
+
+// record appends the activity entry of a committed mutation, by the user
+// of the token if there is one (SK+U routes), else by the service. A
+// failure is logged, not answered: the write is committed.
+func (p *compatPerm) record(c *gin.Context, userID *string, e store.ActivityEntry, detail map[string]any) {
+	svc := service(c)
+	if userID != nil {
+		e.ActorType, e.ActorID, e.ActorLabel = store.ActorUser, *userID, svc.Name
+	} else {
+		e.ActorType, e.ActorLabel = store.ActorService, svc.Name
+	}
+	var err error
+	if e.Detail, err = json.Marshal(detail); err == nil {
+		_, err = p.s.cfg.Store.AppendActivity(c.Request.Context(), e)
+	}
+	if err != nil {
+		p.s.log.Error("activity not recorded", "action", e.Action, "target_id", e.TargetID, "err", err)
+	}
+}
+
+// unavailable answers 503 for a store failure and logs it.
+func (p *compatPerm) unavailable(c *gin.Context, what string, err error) {
+	p.s.log.Error(what, "err", err)
+	failDetail(c, http.StatusServiceUnavailable, "Service unavailable")
+}
+
+type registerRequest struct {
+	ServiceName  string `json:"service_name"`
+	ResourceType string `json:"resource_type"`
+	ResourceID   string `json:"resource_id"`
+	WorkspaceID  string `json:"workspace_id"`
+	OwnerID      string `json:"owner_id"`
+	Visibility   string `json:"visibility"`
+}
+
+// register is POST /permissions/register (SK): 201 with the registration,
+// new or the stored one (idempotent). The same key registered to another
+// workspace or owner is a 409: a caller is never handed a resource of a
+// workspace it did not name.
+func (p *compatPerm) register(c *gin.Context) {
+	var req registerRequest
+	if !bindLenient(c, &req) {
+		return
+	}
+	if req.Visibility == "" {
+		req.Visibility = string(store.VisibilityWorkspace)
+	}
+	var rid, wid, owner string
+	var e1, e2, e3, e4 error
+	rid, e1 = permUUID("resource_id", req.ResourceID)
+	wid, e2 = permUUID("workspace_id", req.WorkspaceID)
+	owner, e3 = permUUID("owner_id", req.OwnerID)
+	if v := store.Visibility(req.Visibility); v != store.VisibilityWorkspace && v != store.VisibilityPrivate {
+		e4 = fmt.Errorf(`visibility: %q must be "workspace" or "private"`, req.Visibility)
+	}
+	if err := errors.Join(permName("service_name", req.ServiceName), permName("resource_type", req.ResourceType), e1, e2, e3, e4); err != nil {
+		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	svc := service(c)
+	if req.ServiceName != svc.Name {
+		failDetail(c, http.StatusForbidden, "Service key does not match service_name "+req.ServiceName)
+		return
+	}
+	ctx := c.Request.Context()
+	if _, err := p.s.cfg.Store.Workspace(ctx, wid); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			failDetail(c, http.StatusNotFound, "Workspace not found")
+			return
+		}
+		p.unavailable(c, "permissions/register: workspace", err)
+		return
+	}
+	res, created, err := p.s.cfg.Store.RegisterResource(ctx, store.ResourceRegistration{
+		Key:         store.ResourceKey{Service: req.ServiceName, Type: req.ResourceType, ID: rid},
+		WorkspaceID: wid, OwnerID: owner, Visibility: store.Visibility(req.Visibility)})
+	switch {
+	case errors.Is(err, store.ErrAlreadyExists):
+		failDetail(c, http.StatusConflict, "Resource is already registered in another workspace or to another owner")
+		return
+	case errors.Is(err, store.ErrNotFound):
+		failDetail(c, http.StatusNotFound, "Owner not found")
+		return
+	case errors.Is(err, store.ErrInvalidResource):
+		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	case err != nil:
+		p.unavailable(c, "permissions/register", err)
+		return
+	}
+	if created {
+		p.s.settleHead(ctx)
+		p.record(c, nil, store.ActivityEntry{Action: actionResourceRegistered, TargetType: targetResource,
+			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+			"owner_id": res.OwnerID, "visibility": res.Visibility}))
+	}
+	c.JSON(http.StatusCreated, resourceOut(res))
+}
+
+// resourceDetail is an activity detail naming the resource, plus more.
+func resourceDetail(r store.Resource, more map[string]any) map[string]any {
+	d := map[string]any{"service_name": r.Key.Service, "resource_type": r.Key.Type, "resource_id": r.Key.ID}
+	for k, v := range more {
+		d[k] = v
+	}
+	return d
+}
+
+// byID loads the resource of the path's registration id, answering 422
+// (not a UUID) or 404 (none, or another service's: not revealed) itself.
+func (p *compatPerm) byID(c *gin.Context) (store.Resource, bool) {
+	id, err := permUUID("permission_id", c.Param("id"))
+	if err != nil {
+		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return store.Resource{}, false
+	}
+	res, err := p.s.cfg.Store.ResourceByID(c.Request.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && res.Key.Service != service(c).Name) {
+		failDetail(c, http.StatusNotFound, "Resource permission not found")
+		return store.Resource{}, false
+	}
+	if err != nil {
+		p.unavailable(c, "permissions: load resource", err)
+		return store.Resource{}, false
+	}
+	return res, true
+}
+
+// setVisibility is PATCH /permissions/{id}/visibility (SK).
+func (p *compatPerm) setVisibility(c *gin.Context) {
+	var req struct {
+		Visibility string `json:"visibility"`
+	}
+	if !bindLenient(c, &req) {
+		return
+	}
+	if v := store.Visibility(req.Visibility); v != store.VisibilityWorkspace && v != store.VisibilityPrivate {
+		failDetail(c, http.StatusUnprocessableEntity, fmt.Sprintf(`visibility: %q must be "workspace" or "private"`, req.Visibility))
+		return
+	}
+	res, ok := p.byID(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	updated, err := p.s.cfg.Store.SetResourceVisibility(ctx, res.ID, store.Visibility(req.Visibility))
+	if errors.Is(err, store.ErrNotFound) {
+		failDetail(c, http.StatusNotFound, "Resource permission not found")
+		return
+	}
+	if err != nil {
+		p.unavailable(c, "permissions/visibility", err)
+		return
+	}
+	if updated.Visibility != res.Visibility {
+		p.s.settleHead(ctx)
+		p.record(c, nil, store.ActivityEntry{Action: actionResourceVisibility, TargetType: targetResource,
+			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+			"from": res.Visibility, "to": updated.Visibility}))
+	}
+	c.JSON(http.StatusOK, resourceOut(updated))
+}
+
+type shareRequest struct {
+	GranteeType string `json:"grantee_type"`
+	GranteeID   string `json:"grantee_id"`
+	Permission  string `json:"permission"`
+}
+
+// parseShare validates a share body; withPermission also requires a
+// permission (unsharing ignores it).
+func parseShare(req shareRequest, withPermission bool) (shareRequest, error) {
+	var errs []error
+	if t := store.GranteeType(req.GranteeType); t != store.GranteeUser && t != store.GranteeGroup {
+		errs = append(errs, fmt.Errorf(`grantee_type: %q must be "user" or "group"`, req.GranteeType))
+	}
+	id, err := permUUID("grantee_id", req.GranteeID)
+	errs = append(errs, err)
+	req.GranteeID = id
+	if withPermission {
+		errs = append(errs, permAction("permission", req.Permission))
+	}
+	return req, errors.Join(errs...)
+}
+
+// share is POST /permissions/{id}/share (SK+U): grant, or change, a
+// user's or group's permission. The caller must be a member of the
+// resource's workspace (the token's) who may edit the resource, as the
+// engine decides now.
+func (p *compatPerm) share(c *gin.Context) {
+	var req shareRequest
+	if !bindLenient(c, &req) {
+		return
+	}
+	req, err := parseShare(req, true)
+	if err != nil {
+		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	res, ok := p.byID(c)
+	if !ok {
+		return
+	}
+	claims := permClaims(c)
+	if res.WorkspaceID != claims.WorkspaceID {
+		failDetail(c, http.StatusForbidden, "Resource belongs to another workspace")
+		return
+	}
+	ctx := c.Request.Context()
+	allowed, err := p.decide(ctx, claims, []resourceQuestion{{object: permObject(res.Key.Service, res.Key.Type, res.Key.ID), action: "edit"}})
+	if err != nil {
+		p.unavailable(c, "permissions/share: check edit", err)
+		return
+	}
+	if !allowed[0] {
+		failDetail(c, http.StatusForbidden, "Only those who may edit the resource can share it")
+		return
+	}
+	sh, err := p.s.cfg.Store.ShareResource(ctx, res.ID, store.ResourceGrant{GranteeType: store.GranteeType(req.GranteeType),
+		GranteeID: req.GranteeID, Permission: store.SharePermission(req.Permission), GrantedBy: claims.Subject})
+	switch {
+	case errors.Is(err, store.ErrGranteeNotInWorkspace):
+		failDetail(c, http.StatusBadRequest, "Grantee is not in the resource's workspace")
+		return
+	case errors.Is(err, store.ErrNotFound):
+		failDetail(c, http.StatusNotFound, "Resource permission not found")
+		return
+	case err != nil:
+		p.unavailable(c, "permissions/share", err)
+		return
+	}
+	p.s.settleHead(ctx)
+	p.record(c, &claims.Subject, store.ActivityEntry{Action: actionResourceShared, TargetType: targetResource,
+		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+		"grantee_type": sh.GranteeType, "grantee_id": sh.GranteeID, "permission": sh.Permission}))
+	c.JSON(http.StatusOK, shareOut(sh))
+}
+
+// unshare is DELETE /permissions/{id}/share (SK), body {grantee_type,
+// grantee_id}: 204, or 404 if the grantee has no share.
+func (p *compatPerm) unshare(c *gin.Context) {
+	var req shareRequest
+	if !bindLenient(c, &req) {
+		return
+	}
+	req, err := parseShare(req, false)
+	if err != nil {
+		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	res, ok := p.byID(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	err = p.s.cfg.Store.UnshareResource(ctx, res.ID, store.GranteeType(req.GranteeType), req.GranteeID)
+	if errors.Is(err, store.ErrNotFound) {
+		failDetail(c, http.StatusNotFound, "Share not found")
+		return
+	}
+	if err != nil {
+		p.unavailable(c, "permissions/unshare", err)
+		return
+	}
+	p.s.settleHead(ctx)
+	p.record(c, nil, store.ActivityEntry{Action: actionResourceUnshared, TargetType: targetResource,
+		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+		"grantee_type": req.GranteeType, "grantee_id": req.GranteeID}))
+	c.Status(http.StatusNoContent)
+}
+
+// byKey loads the resource of the path /permissions/resource/{svc}/{type}/{id}:
+// 403 for another service than the key's, 422 for an id that is not a
+// UUID, 404 if it is not registered.
+func (p *compatPerm) byKey(c *gin.Context) (store.Resource, bool) {
+	svc, typ := c.Param("service"), c.Param("type")
+	if svc != service(c).Name {
+		failDetail(c, http.StatusForbidden, "Service key does not match service_name "+svc)
+		return store.Resource{}, false
+	}
+	rid, err := permUUID("resource_id", c.Param("rid"))
+	if err != nil {
+		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return store.Resource{}, false
+	}
+	if permName("resource_type", typ) != nil {
+		failDetail(c, http.StatusNotFound, "Resource permission not found")
+		return store.Resource{}, false
+	}
+	res, err := p.s.cfg.Store.ResourceByKey(c.Request.Context(), store.ResourceKey{Service: svc, Type: typ, ID: rid})
+	if errors.Is(err, store.ErrNotFound) {
+		failDetail(c, http.StatusNotFound, "Resource permission not found")
+		return store.Resource{}, false
+	}
+	if err != nil {
+		p.unavailable(c, "permissions/resource: load", err)
+		return store.Resource{}, false
+	}
+	return res, true
+}
+
+// getResource is GET /permissions/resource/{svc}/{type}/{id} (SK).
+func (p *compatPerm) getResource(c *gin.Context) {
+	if res, ok := p.byKey(c); ok {
+		c.JSON(http.StatusOK, resourceOut(res))
+	}
+}
+
+// deregister is DELETE /permissions/resource/{svc}/{type}/{id} (SK): 204;
+// its shares go with it.
+func (p *compatPerm) deregister(c *gin.Context) {
+	res, ok := p.byKey(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	err := p.s.cfg.Store.DeregisterResource(ctx, res.Key)
+	if errors.Is(err, store.ErrNotFound) {
+		failDetail(c, http.StatusNotFound, "Resource permission not found")
+		return
+	}
+	if err != nil {
+		p.unavailable(c, "permissions/resource: deregister", err)
+		return
+	}
+	p.s.settleHead(ctx)
+	p.record(c, nil, store.ActivityEntry{Action: actionResourceDeregistered, TargetType: targetResource,
+		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{"shares": len(res.Shares)}))
+	c.Status(http.StatusNoContent)
+}
+
+type enrichedShareJSON struct {
+	shareJSON
+	GranteeName   *string `json:"grantee_name"`
+	GranteeEmail  *string `json:"grantee_email"`
+	GrantedByName *string `json:"granted_by_name"`
+}
+
+type enrichedResourceJSON struct {
+	resourcePermissionJSON
+	OwnerName  *string             `json:"owner_name"`
+	OwnerEmail *string             `json:"owner_email"`
+	Shares     []enrichedShareJSON `json:"shares"`
+}
+
+// enriched is GET /permissions/resource/{svc}/{type}/{id}/enriched (SK):
+// the ACL with the names and emails of the owner, the grantees (a group's
+// name; no email) and the granters; null for a user or group gone since.
+func (p *compatPerm) enriched(c *gin.Context) {
+	res, ok := p.byKey(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	users := map[string]*store.User{}
+	user := func(id string) (*store.User, error) {
+		if u, ok := users[id]; ok || id == "" {
+			return u, nil
+		}
+		u, err := p.s.cfg.Store.UserByID(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			users[id] = nil
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("user %s: %w", id, err)
+		}
+		users[id] = &u
+		return &u, nil
+	}
+	name := func(u *store.User) *string {
+		if u == nil {
+			return nil
+		}
+		return &u.Name
+	}
+	email := func(u *store.User) *string {
+		if u == nil {
+			return nil
+		}
+		return &u.Email
+	}
+	base := resourceOut(res)
+	owner, err := user(res.OwnerID)
+	if err != nil {
+		p.unavailable(c, "permissions/enriched", err)
+		return
+	}
+	out := enrichedResourceJSON{resourcePermissionJSON: base, OwnerName: name(owner), OwnerEmail: email(owner),
+		Shares: make([]enrichedShareJSON, len(res.Shares))}
+	for i, sh := range res.Shares {
+		e := enrichedShareJSON{shareJSON: base.Shares[i]}
+		if sh.GranteeType == store.GranteeUser {
+			u, err := user(sh.GranteeID)
+			if err != nil {
+				p.unavailable(c, "permissions/enriched", err)
+				return
+			}
+			e.GranteeName, e.GranteeEmail = name(u), email(u)
+		} else {
+			g, err := p.s.cfg.Store.Group(ctx, sh.GranteeID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				p.unavailable(c, "permissions/enriched: group", err)
+				return
+			}
+			if err == nil {
+				e.GranteeName = &g.Name
+			}
+		}
+		by, err := user(sh.GrantedBy)
+		if err != nil {
+			p.unavailable(c, "permissions/enriched", err)
+			return
+		}
+		e.GrantedByName = name(by)
+		out.Shares[i] = e
+	}
+	c.JSON(http.StatusOK, out)
+}
