@@ -436,3 +436,54 @@ func TestCompatWorkspaceLastOwnerRace(t *testing.T) {
 		t.Fatalf("owners after the race: %+v", ms)
 	}
 }
+
+// TestCompatGroupNesting nests groups three deep through the API and
+// checks the user's transitive groups (the authz token's groups claim)
+// follow each nesting, un-nesting and deletion, and that closing a cycle
+// is refused.
+func TestCompatGroupNesting(t *testing.T) {
+	t.Parallel()
+	w := startWS(t, testenv.SQLiteStore(t))
+	ctx := context.Background()
+	owner, bob := w.user("owner"), w.user("bob")
+	wid := w.createWorkspace(owner, "team")
+	w.addMember(wid, bob, store.RoleViewer)
+	tok := w.as(owner, wid)
+	base := "/workspaces/" + wid + "/groups"
+	mk := func(name string) string {
+		return w.must(201, w.do("POST", base, tok, map[string]any{"name": name})).Body["id"].(string)
+	}
+	a, b, c := mk("a"), mk("b"), mk("c")
+	groupsOfBob := func() []string {
+		t.Helper()
+		gs, err := w.st.GroupsOfUser(ctx, wid, bob.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gs
+	}
+
+	w.must(201, w.do("POST", base+"/"+c+"/members/"+bob.ID, tok, nil))
+	w.must(201, w.do("POST", base+"/"+b+"/groups/"+c, tok, nil))
+	w.must(201, w.do("POST", base+"/"+a+"/groups/"+b, tok, nil))
+	if got := groupsOfBob(); !slices.Equal(got, sortedIDs(a, b, c)) {
+		t.Fatalf("bob's groups = %v, want a, b, c", got)
+	}
+	before := w.state()
+	w.must(409, w.do("POST", base+"/"+c+"/groups/"+a, tok, nil))
+	if after := w.state(); after != before {
+		t.Fatal("a refused cycle changed the database")
+	}
+
+	w.must(204, w.do("DELETE", base+"/"+a+"/groups/"+b, tok, nil))
+	if got := groupsOfBob(); !slices.Equal(got, sortedIDs(b, c)) {
+		t.Fatalf("bob's groups after un-nesting b from a = %v", got)
+	}
+	w.must(204, w.do("DELETE", base+"/"+b, tok, nil))
+	if got := groupsOfBob(); !slices.Equal(got, []string{c}) {
+		t.Fatalf("bob's groups after deleting b = %v", got)
+	}
+	if got := list(t, w.must(200, w.do("GET", base+"/"+a+"/members", tok, nil))); len(got) != 0 {
+		t.Fatalf("a's members = %v", got)
+	}
+}
