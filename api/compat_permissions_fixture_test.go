@@ -179,8 +179,8 @@ func (e *permEnv) activity(action string) []store.ActivityEntry {
 	return got
 }
 
-// decodeList decodes a JSON array answer.
-func decodeList(t testing.TB, r testenv.Response) []map[string]any {
+// permList decodes a JSON array answer.
+func permList(t testing.TB, r testenv.Response) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	if err := json.Unmarshal([]byte(r.Raw), &out); err != nil {
@@ -190,7 +190,7 @@ func decodeList(t testing.TB, r testenv.Response) []map[string]any {
 }
 
 // strs converts a JSON array of strings.
-func strs(t testing.TB, v any) []string {
+func permStrs(t testing.TB, v any) []string {
 	t.Helper()
 	list, ok := v.([]any)
 	if !ok {

@@ -88,7 +88,7 @@ func (w *permWorld) tok(uid string) string {
 	return w.e.access(uid, w.ws, role)
 }
 
-func checkBody(svc string, r store.Resource, action string) map[string]any {
+func permCheckBody(svc string, r store.Resource, action string) map[string]any {
 	return map[string]any{"checks": []any{map[string]any{"service_name": svc, "resource_type": r.Key.Type, "resource_id": r.Key.ID, "action": action}}}
 }
 
@@ -133,7 +133,7 @@ func TestCompatPermissionCheck(t *testing.T) {
 				{"authz token without a workspace", w.e.authz(w.resOwner, "", "notes", ""), w.private, "view", false},
 			}
 			for _, c := range cases {
-				r := w.e.call("POST", "/permissions/check", w.key, c.token, checkBody("notes", c.res, c.action))
+				r := w.e.call("POST", "/permissions/check", w.key, c.token, permCheckBody("notes", c.res, c.action))
 				if r.Status != 200 {
 					t.Errorf("%s: status %d: %s", c.name, r.Status, r.Raw)
 					continue
@@ -175,7 +175,7 @@ func TestCompatPermissionCheck(t *testing.T) {
 
 			t.Run("a removed member loses access at once", func(t *testing.T) {
 				tok := w.tok(w.grouped)
-				body := checkBody("notes", w.grouped1, "view")
+				body := permCheckBody("notes", w.grouped1, "view")
 				if r := w.e.call("POST", "/permissions/check", w.key, tok, body); r.Body["results"].([]any)[0].(map[string]any)["allowed"] != true {
 					t.Fatalf("before removal: %s", r.Raw)
 				}
@@ -253,7 +253,7 @@ func TestCompatPermissionAccessible(t *testing.T) {
 					t.Errorf("%s: status %d: %s", c.name, r.Status, r.Raw)
 					continue
 				}
-				if got := strs(t, r.Body["resource_ids"]); !slices.Equal(got, c.want) || r.Body["has_full_access"] != c.full || len(r.Body) != 2 {
+				if got := permStrs(t, r.Body["resource_ids"]); !slices.Equal(got, c.want) || r.Body["has_full_access"] != c.full || len(r.Body) != 2 {
 					t.Errorf("%s: %s\nwant ids %v, has_full_access %v", c.name, r.Raw, c.want, c.full)
 				}
 			}
