@@ -45,7 +45,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.masterKey, "master-key", "", "base64 of the 32-byte key that seals signing keys at rest (prefer SENTINEL_MASTER_KEY)")
 	pf.StringVar(&g.masterKeyFile, "master-key-file", "", "file holding the master key when --master-key is unset (default <data-dir>/master.key; created on first start of the embedded database)")
-	root.AddCommand(newServe(g), newMigrate(g), newAdmin(g), newModel(), newBench(), newKeys(g), newPlugins(g))
+	root.AddCommand(newServe(g), newMigrate(g), newAdmin(g), newModel(), newBench(), newKeys(g), newPlugins(g), newImport(g))
 	return root
 }
 
