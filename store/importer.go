@@ -143,6 +143,10 @@ var ImportTables = []string{
 	ImportServices, ImportKeys, ImportClientApps, ImportActivity,
 }
 
+// ImportedAction is the action of the activity entry an import records
+// (actor: the admin credential, labelled "sentinel import").
+const ImportedAction = "data.imported"
+
 // ImportReport is what an import wrote (or, dry, would write).
 type ImportReport struct {
 	Imported map[string]int // rows per table of ImportTables

@@ -97,8 +97,9 @@ func newOriginal(t *testing.T) string {
 	exec(`INSERT INTO social_accounts (id, user_id, provider, provider_user_id, provider_data) VALUES
 		($1, $2, 'google', '108000000000000000001', '{"sub": "108000000000000000001", "email": "anne@example.com"}'),
 		($3, $4, 'github', '583231', '{"login": "bob", "id": 583231}'),
-		($5, $6, 'entra_id', 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ', NULL)`,
-		origID(12, 1), anne, origID(12, 2), bob, origID(12, 3), dave)
+		($5, $6, 'entra_id', '9f3c1c4e-5b7a-4d2e-8f10-2a6b7c8d9e0f', '{"oid": "9f3c1c4e-5b7a-4d2e-8f10-2a6b7c8d9e0f", "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"}'),
+		($7, $8, 'google', '108000000000000000005', NULL)`,
+		origID(12, 1), anne, origID(12, 2), bob, origID(12, 3), dave, origID(12, 4), erin)
 	exec(`INSERT INTO workspaces (id, slug, name, description, created_by, created_at) VALUES
 		($1, 'acme', 'Acme', 'Rockets', $2, $3), ($4, 'beta', 'Beta', NULL, $5, $6)`,
 		acme, anne, origAt(10), beta, erin, origAt(11))

@@ -158,8 +158,8 @@ func (r *reader) identities(ctx context.Context) error {
 			if to, ok := r.providers[id.Provider]; ok {
 				id.Provider = to
 			}
-			id.Subject = originalSubject(id.Provider, id.Subject)
 			id.Claims = []byte(claims)
+			id.Subject = originalSubject(id.Provider, id.Subject, id.Claims)
 			r.o.snap.Identities = append(r.o.snap.Identities, id)
 			r.o.read[store.ImportIdentities]++
 			return nil
@@ -167,10 +167,25 @@ func (r *reader) identities(ctx context.Context) error {
 }
 
 // originalSubject is the subject Sentinel's verifier of provider gives
-// the account the original stored as providerUserID.
-func originalSubject(provider, providerUserID string) string {
-	if provider == "github" && numeric.MatchString(providerUserID) {
-		return "github|" + providerUserID
+// the account the original stored as providerUserID with its provider
+// data: "github|{id}" for GitHub's numeric id; else the "sub" claim kept in
+// the provider data when there is one (an OpenID subject, which is what the
+// verifiers return, even where the original kept another id, such as
+// Entra's oid); else providerUserID.
+func originalSubject(provider, providerUserID string, data []byte) string {
+	if provider == "github" {
+		if numeric.MatchString(providerUserID) {
+			return "github|" + providerUserID
+		}
+		return providerUserID
+	}
+	var claims struct {
+		Sub any `json:"sub"`
+	}
+	if json.Unmarshal(data, &claims) == nil {
+		if sub, ok := claims.Sub.(string); ok && sub != "" {
+			return sub
+		}
 	}
 	return providerUserID
 }

@@ -140,7 +140,7 @@ func systemTuples(t *testing.T, st store.Store) []string {
 // skipped per table.
 func checkSummary(t *testing.T, out string) {
 	for _, row := range []string{
-		"users 7 7 0", "identities 3 3 0", "workspaces 2 2 0", "workspace_memberships 7 7 0", "groups 3 3 0",
+		"users 7 7 0", "identities 4 4 0", "workspaces 2 2 0", "workspace_memberships 7 7 0", "groups 3 3 0",
 		"group_members 3 3 0", "resources 4 4 0", "resource_shares 4 2 2", "service_actions 3 3 0", "roles 2 2 0",
 		"role_actions 3 3 0", "role_assignments 3 2 1", "services 2 2 0", "service_keys 2 2 0", "client_apps 1 1 0",
 		"activity 3 3 0",
@@ -174,6 +174,14 @@ func checkImportedRows(t *testing.T, st store.Store) {
 	if err != nil || len(ids) != 1 || ids[0].Provider != "github" || ids[0].Subject != "github|583231" ||
 		ids[0].Email != "bob@example.com" || !strings.Contains(string(ids[0].Claims), `"login"`) {
 		t.Fatalf("bob's identity: %+v, %v", ids, err)
+	}
+	// Entra: the OpenID subject kept in the provider data, not the oid the
+	// original stored; without provider data, the provider's user id.
+	for user, want := range map[string]string{dave: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", erin: "108000000000000000005",
+		anne: "108000000000000000001"} {
+		if ids, err := st.IdentitiesOf(ctx, user); err != nil || len(ids) != 1 || ids[0].Subject != want {
+			t.Fatalf("identity of %s: %+v, %v; want subject %s", user, ids, err, want)
+		}
 	}
 	ws, err := st.Workspace(ctx, acme)
 	if err != nil || ws.Slug != "acme" || ws.CreatedBy != anne || ws.Description != "Rockets" || !ws.CreatedAt.Equal(origAt(10)) {
@@ -368,4 +376,40 @@ func checkImportedDecisions(t *testing.T, st store.Store) {
 	testenv.Must(t, 401, testenv.Do(t, "GET", srv.URL+"/v1/tuples", legacyKey, nil))
 	other := "sk_" + strings.Repeat("x", 43)
 	testenv.Must(t, 401, testenv.Do(t, "GET", srv.URL+"/v1/tuples", other, nil))
+}
+
+func TestOriginalSubject(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		provider, id, data, want string
+	}{
+		{"github", "583231", `{"login": "bob"}`, "github|583231"},
+		{"github", "github|583231", ``, "github|583231"},
+		{"github", "583231", `{"sub": "x"}`, "github|583231"}, // GitHub has no OpenID subject
+		{"google", "1080", `{"sub": "1080"}`, "1080"},
+		{"entra_id", "oid-1", `{"oid": "oid-1", "sub": "pairwise"}`, "pairwise"},
+		{"entra_id", "oid-1", ``, "oid-1"},
+		{"entra_id", "oid-1", `{"sub": 7}`, "oid-1"},
+		{"entra_id", "oid-1", `not json`, "oid-1"},
+	} {
+		if got := originalSubject(c.provider, c.id, []byte(c.data)); got != c.want {
+			t.Errorf("originalSubject(%s, %s, %s) = %s, want %s", c.provider, c.id, c.data, got, c.want)
+		}
+	}
+}
+
+func TestActivityDetail(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"":           "",
+		"null":       "",
+		`{"a": 1}`:   `{"a": 1}`,
+		`["a", "b"]`: `{"detail":["a","b"]}`,
+		`"text"`:     `{"detail":"text"}`,
+		`not json`:   "",
+	} {
+		if got := string(activityDetail(raw)); got != want {
+			t.Errorf("activityDetail(%q) = %q, want %q", raw, got, want)
+		}
+	}
 }

@@ -291,7 +291,7 @@ func importTuples(p store.ImportSnapshot) []tuple.Tuple {
 func importEntry(rep store.ImportReport, at time.Time) store.ActivityEntry {
 	detail, _ := json.Marshal(map[string]any{"imported": rep.Imported, "skipped": len(rep.Skipped),
 		"system_tuples": rep.SystemTuples, "reused_services": rep.ReusedServices})
-	return store.ActivityEntry{Action: "data.imported", ActorType: store.ActorAdmin, ActorLabel: "sentinel import",
+	return store.ActivityEntry{Action: store.ImportedAction, ActorType: store.ActorAdmin, ActorLabel: "sentinel import",
 		Detail: detail, CreatedAt: at}
 }
 

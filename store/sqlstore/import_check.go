@@ -61,7 +61,7 @@ func (c *importCheck) skip(table, id, format string, args ...any) {
 	c.skips = append(c.skips, store.ImportSkip{Table: table, ID: id, Reason: fmt.Sprintf(format, args...)})
 }
 
-// id returns the canonical form of a row's id; a malformed id fails.
+// importID returns the canonical form of a row's id; a malformed id fails.
 func importID(what, id string) (string, error) {
 	u, err := uuid.Parse(id)
 	if err != nil {

@@ -296,7 +296,7 @@ func impRows(t testing.TB, s ImportStore, src *impSource) string {
 		fmt.Fprintf(&b, "keys %+v %v\n", ks, err)
 	}
 	es, _, err := s.ListActivity(ctx, store.ActivityFilter{}, 1, store.MaxActivityPageSize)
-	es = slices.DeleteFunc(es, func(e store.ActivityEntry) bool { return e.Action == "data.imported" })
+	es = slices.DeleteFunc(es, func(e store.ActivityEntry) bool { return e.Action == store.ImportedAction })
 	fmt.Fprintf(&b, "activity %+v %v\n", es, err)
 	return b.String()
 }

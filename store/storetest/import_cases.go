@@ -80,7 +80,7 @@ func testImportSameAsMethods(t *testing.T, open func(t *testing.T) ImportStore) 
 			t.Fatalf("KeyByHash(%s) = %+v, %v", prefix, k, err)
 		}
 	}
-	es, _, err := b.ListActivity(ctx, store.ActivityFilter{Action: "data.imported"}, 1, 10)
+	es, _, err := b.ListActivity(ctx, store.ActivityFilter{Action: store.ImportedAction}, 1, 10)
 	if err != nil || len(es) != 1 || es[0].ActorType != store.ActorAdmin {
 		t.Fatalf("the import's own activity entry: %+v, %v", es, err)
 	}
