@@ -378,7 +378,7 @@ func checkImportedDecisions(t *testing.T, st store.Store) {
 	testenv.Must(t, 401, testenv.Do(t, "GET", srv.URL+"/v1/tuples", other, nil))
 }
 
-func TestOriginalSubject(t *testing.T) {
+func TestImportOriginalSubject(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		provider, id, data, want string
@@ -398,7 +398,7 @@ func TestOriginalSubject(t *testing.T) {
 	}
 }
 
-func TestActivityDetail(t *testing.T) {
+func TestImportActivityDetail(t *testing.T) {
 	t.Parallel()
 	for raw, want := range map[string]string{
 		"":           "",
