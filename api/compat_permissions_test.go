@@ -257,6 +257,31 @@ func TestCompatPermissionAccessible(t *testing.T) {
 					t.Errorf("%s: %s\nwant ids %v, has_full_access %v", c.name, r.Raw, c.want, c.full)
 				}
 			}
+
+			// Past 100 candidates the API keeps the workspace's through the
+			// engine's list of its resources rather than one by one.
+			t.Run("many candidates in two workspaces", func(t *testing.T) {
+				want := []string{w.wsVisible.Key.ID}
+				for i := range 110 {
+					r := w.e.register("notes", "doc", w.ws, w.resOwner, store.VisibilityWorkspace, "")
+					want = append(want, r.Key.ID)
+					if i%3 == 0 {
+						w.e.register("notes", "doc", w.ws2, w.outsider, store.VisibilityWorkspace, "")
+					}
+				}
+				w.e.synced()
+				slices.Sort(want)
+				r := testenv.Must(t, 200, w.e.call("POST", "/permissions/accessible", w.key, w.tok(w.viewer),
+					map[string]any{"service_name": "notes", "resource_type": "doc", "action": "view", "workspace_id": w.ws}))
+				if got := permStrs(t, r.Body["resource_ids"]); !slices.Equal(got, want) {
+					t.Errorf("got %d ids, want %d", len(got), len(want))
+				}
+				r = testenv.Must(t, 200, w.e.call("POST", "/permissions/accessible", w.key, w.tok(w.viewer),
+					map[string]any{"service_name": "notes", "resource_type": "doc", "action": "view", "workspace_id": w.ws, "limit": 5}))
+				if got := permStrs(t, r.Body["resource_ids"]); !slices.Equal(got, want[:5]) {
+					t.Errorf("limit 5: %v, want %v", got, want[:5])
+				}
+			})
 		})
 	}
 }
