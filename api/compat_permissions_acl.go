@@ -335,17 +335,17 @@ func (p *compatPerm) unshare(c *gin.Context) {
 }
 
 // byKey loads the resource of the path /permissions/resource/{svc}/{type}/{id}:
-// 403 for another service than the key's, 422 for an id that is not a
-// UUID, 404 if it is not registered.
+// 422 for an id that is not a UUID (FastAPI validates the path first), 403
+// for another service than the key's, 404 if it is not registered.
 func (p *compatPerm) byKey(c *gin.Context) (store.Resource, bool) {
 	svc, typ := c.Param("service"), c.Param("type")
-	if svc != service(c).Name {
-		failDetail(c, http.StatusForbidden, "Service key does not match service_name "+svc)
-		return store.Resource{}, false
-	}
 	rid, err := permUUID("resource_id", c.Param("rid"))
 	if err != nil {
 		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return store.Resource{}, false
+	}
+	if svc != service(c).Name {
+		failDetail(c, http.StatusForbidden, "Service key does not match service_name "+svc)
 		return store.Resource{}, false
 	}
 	if permName("resource_type", typ) != nil {

@@ -186,6 +186,11 @@ func TestCompatPermissionCheck(t *testing.T) {
 				if r := w.e.call("POST", "/permissions/check", w.key, tok, body); r.Body["results"].([]any)[0].(map[string]any)["allowed"] != false {
 					t.Fatalf("after removal, with the same token: %s", r.Raw)
 				}
+				r := testenv.Must(t, 200, w.e.call("POST", "/permissions/accessible", w.key, tok,
+					map[string]any{"service_name": "notes", "resource_type": "doc", "action": "view", "workspace_id": w.ws}))
+				if len(permStrs(t, r.Body["resource_ids"])) != 0 || r.Body["has_full_access"] != false {
+					t.Fatalf("accessible after removal, with the same token: %s", r.Raw)
+				}
 			})
 		})
 	}
@@ -257,6 +262,26 @@ func TestCompatPermissionAccessible(t *testing.T) {
 					t.Errorf("%s: %s\nwant ids %v, has_full_access %v", c.name, r.Raw, c.want, c.full)
 				}
 			}
+
+			t.Run("a demoted admin loses full access at once", func(t *testing.T) {
+				tok := w.tok(w.admin)
+				body := map[string]any{"service_name": "notes", "resource_type": "doc", "action": "view", "workspace_id": w.ws}
+				if r := w.e.call("POST", "/permissions/accessible", w.key, tok, body); r.Body["has_full_access"] != true {
+					t.Fatalf("admin: %s", r.Raw)
+				}
+				if _, err := w.e.st.SetRole(context.Background(), w.ws, w.admin, store.RoleViewer); err != nil {
+					t.Fatal(err)
+				}
+				w.e.synced()
+				r := testenv.Must(t, 200, w.e.call("POST", "/permissions/accessible", w.key, tok, body))
+				if r.Body["has_full_access"] != false || !slices.Equal(permStrs(t, r.Body["resource_ids"]), ids(w.wsVisible)) {
+					t.Errorf("demoted, with the admin token: %s", r.Raw)
+				}
+				if _, err := w.e.st.SetRole(context.Background(), w.ws, w.admin, store.RoleAdmin); err != nil {
+					t.Fatal(err)
+				}
+				w.e.synced()
+			})
 
 			// Past 100 candidates the API keeps the workspace's through the
 			// engine's list of its resources rather than one by one.
