@@ -144,6 +144,10 @@ type User struct {
 	Admin     bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// TokensValidAfter, when set, refuses the user's tokens issued (iat)
+	// before it: the last per-user revocation (users_revoke.go). A whole
+	// second. Compare users field by field: == compares this pointer.
+	TokensValidAfter *time.Time
 }
 
 // Identity is one IdP account linked to a user: (Provider, Subject) is
@@ -230,6 +234,7 @@ type Store interface {
 	ActivityStore  // the activity log (activity.go)
 	// UserProfileStore: a user's own name and avatar (users_profile.go).
 	UserProfileStore
+	UserRevocationStore // revoking every token of a user (users_revoke.go)
 
 	// Dialect returns "postgres" or "sqlite".
 	Dialect() string

@@ -13,7 +13,10 @@ import (
 )
 
 const (
-	userColumns     = "id, email, name, avatar_url, is_active, is_admin, created_at, updated_at"
+	userColumns = "id, email, name, avatar_url, is_active, is_admin, created_at, updated_at"
+	// userRowColumns is what scanUser reads: userColumns (what an insert
+	// writes) and the revocation time, which only RevokeUserTokens sets.
+	userRowColumns  = userColumns + ", tokens_valid_after"
 	identityColumns = "provider, subject, issuer, user_id, email, claims, created_at, last_seen_at"
 )
 
@@ -120,7 +123,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (store.User, error) {
 }
 
 func userByID(ctx context.Context, c conn, id string) (store.User, error) {
-	u, err := scanUser(c.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(c.queryRow(ctx, `SELECT `+userRowColumns+` FROM users WHERE id = ?`, id))
 	if err != nil {
 		return store.User{}, fmt.Errorf("user %s: %w", id, err)
 	}
@@ -130,7 +133,7 @@ func userByID(ctx context.Context, c conn, id string) (store.User, error) {
 // UserByEmail returns the user whose email equals email ignoring case, or
 // store.ErrNotFound.
 func (s *Store) UserByEmail(ctx context.Context, email string) (store.User, error) {
-	u, err := scanUser(s.c.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, normEmail(email)))
+	u, err := scanUser(s.c.queryRow(ctx, `SELECT `+userRowColumns+` FROM users WHERE email = ?`, normEmail(email)))
 	if err != nil {
 		return store.User{}, fmt.Errorf("user with email %q: %w", email, err)
 	}
@@ -202,12 +205,13 @@ func (s *Store) IdentitiesOf(ctx context.Context, userID string) ([]store.Identi
 	return out, nil
 }
 
-// scanUser scans one row of userColumns; no row is store.ErrNotFound.
+// scanUser scans one row of userRowColumns; no row is store.ErrNotFound.
 func scanUser(r Row) (store.User, error) {
 	var u store.User
-	if err := r.Scan(&u.ID, &u.Email, &u.Name, &u.AvatarURL, &u.Active, &u.Admin, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := r.Scan(&u.ID, &u.Email, &u.Name, &u.AvatarURL, &u.Active, &u.Admin, &u.CreatedAt, &u.UpdatedAt,
+		&u.TokensValidAfter); err != nil {
 		return store.User{}, notFound(err)
 	}
-	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	u.CreatedAt, u.UpdatedAt, u.TokensValidAfter = u.CreatedAt.UTC(), u.UpdatedAt.UTC(), utcPtr(u.TokensValidAfter)
 	return u, nil
 }

@@ -247,7 +247,7 @@ func (s *Store) Invite(ctx context.Context, workspaceID, email string, role stor
 		if _, err := workspaceByID(ctx, w.c, workspaceID); err != nil {
 			return err
 		}
-		u, err := scanUser(w.c.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+		u, err := scanUser(w.c.queryRow(ctx, `SELECT `+userRowColumns+` FROM users WHERE email = ?`, email))
 		if err == nil {
 			m, err := w.addMember(ctx, workspaceID, u, role)
 			res.Member = &m
