@@ -62,15 +62,26 @@ func (d *denylist) add(jti string) {
 }
 
 type users struct {
-	mu       sync.Mutex
-	inactive map[string]bool
-	err      error
+	mu         sync.Mutex
+	inactive   map[string]bool
+	validAfter map[string]time.Time
+	err        error
 }
 
-func (u *users) Active(ctx context.Context, id string) (bool, error) {
+func (u *users) Status(ctx context.Context, id string) (bool, time.Time, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return !u.inactive[id], u.err
+	return !u.inactive[id], u.validAfter[id], u.err
+}
+
+// revoke sets the user's validAfter.
+func (u *users) revoke(id string, validAfter time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.validAfter == nil {
+		u.validAfter = map[string]time.Time{}
+	}
+	u.validAfter[id] = validAfter
 }
 
 // env is a keyring-backed issuer and verifier on one clock.

@@ -34,9 +34,13 @@ type Denylist interface {
 	Denied(ctx context.Context, jti string) (bool, error)
 }
 
-// UserStatus reports whether a user may still use their tokens.
+// UserStatus reports whether a user may still use their tokens: whether
+// the user exists and is active, and since when their tokens count
+// (validAfter: the last revocation of every token of the user, e.g. on a
+// role change; zero when there was none). identity/userstatus implements
+// it.
 type UserStatus interface {
-	Active(ctx context.Context, userID string) (bool, error)
+	Status(ctx context.Context, userID string) (active bool, validAfter time.Time, err error)
 }
 
 // DefaultSkew is the clock skew tolerated on exp, nbf and iat.
@@ -127,14 +131,27 @@ func (v *Verifier) verify(ctx context.Context, raw string, want Kind) (Claims, e
 	if denied {
 		return Claims{}, invalid("revoked")
 	}
-	active, err := v.users.Active(ctx, c.Subject)
+	active, validAfter, err := v.users.Status(ctx, c.Subject)
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: user status: %w", ErrCheckFailed, err)
 	}
 	if !active {
 		return Claims{}, invalid("user inactive")
 	}
+	if issuedBefore(c.IssuedAt, validAfter) {
+		return Claims{}, invalid("revoked")
+	}
 	return c, nil
+}
+
+// issuedBefore reports whether a token issued at iat predates the user's
+// revocation at validAfter (zero: never revoked). Sentinel's iat has whole
+// seconds (the issuer truncates), so for a validAfter with a fraction this
+// refuses every token of the revocation's second, issued before or after
+// it; the store keeps the whole second after the revocation, which refuses
+// that second too when the revocation fell on a whole second.
+func issuedBefore(iat, validAfter time.Time) bool {
+	return !validAfter.IsZero() && iat.Before(validAfter)
 }
 
 // checkSignature verifies the JWS with the published key named by kid,

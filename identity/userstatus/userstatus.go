@@ -1,10 +1,12 @@
-// Package userstatus answers "is this user active?" for every token
-// Sentinel verifies, from a process-local cache in front of the store.
+// Package userstatus answers "may this user still use their tokens?" for
+// every token Sentinel verifies, from a process-local cache in front of
+// the store: whether the user is active, and since when their tokens count
+// (the last revocation of all of them, store.User.TokensValidAfter).
 //
-// Deactivation must take effect at once on every replica: the store appends
-// an OpUser change, datasync calls Invalidate on each replica, and the next
-// verification reads the store again. A read that raced with an
-// invalidation is not cached, so a stale "active" cannot stick.
+// Deactivation and revocation must take effect at once on every replica:
+// the store appends an OpUser change, datasync calls Invalidate on each
+// replica, and the next verification reads the store again. A read that
+// raced with an invalidation is not cached, so a stale answer cannot stick.
 package userstatus
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sentinel-auth/sentinel/store"
 )
@@ -24,48 +27,66 @@ type Users interface {
 // maxEntries bounds the cache; past it the cache starts over.
 const maxEntries = 100_000
 
+// status is what is cached about one user.
+type status struct {
+	active     bool
+	validAfter time.Time // zero: never revoked
+}
+
 // Cache is safe for concurrent use.
 type Cache struct {
 	users Users
 
 	mu     sync.Mutex
 	gen    uint64 // bumped by every invalidation
-	active map[string]bool
+	status map[string]status
 }
 
 // New returns an empty cache over users.
 func New(users Users) *Cache {
-	return &Cache{users: users, active: map[string]bool{}}
+	return &Cache{users: users, status: map[string]status{}}
 }
 
-// Active reports whether the user exists and is active. An unknown user is
-// inactive; a store error is returned (callers refuse the token).
-func (c *Cache) Active(ctx context.Context, userID string) (bool, error) {
+// Status reports whether the user exists and is active, and the time
+// before which their tokens are revoked (zero when they never were). An
+// unknown user is inactive; a store error is returned (callers refuse the
+// token). It implements identity/token's UserStatus.
+func (c *Cache) Status(ctx context.Context, userID string) (active bool, validAfter time.Time, err error) {
 	c.mu.Lock()
-	a, ok := c.active[userID]
+	st, ok := c.status[userID]
 	gen := c.gen
 	c.mu.Unlock()
 	if ok {
-		return a, nil
+		return st.active, st.validAfter, nil
 	}
 	u, err := c.users.UserByID(ctx, userID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		a = false
+		st = status{}
 	case err != nil:
-		return false, fmt.Errorf("read status of user %s: %w", userID, err)
+		return false, time.Time{}, fmt.Errorf("read status of user %s: %w", userID, err)
 	default:
-		a = u.Active
+		st = status{active: u.Active}
+		if u.TokensValidAfter != nil {
+			st.validAfter = *u.TokensValidAfter
+		}
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		if len(c.active) >= maxEntries {
-			clear(c.active)
+		if len(c.status) >= maxEntries {
+			clear(c.status)
 		}
-		c.active[userID] = a
+		c.status[userID] = st
 	}
 	c.mu.Unlock()
-	return a, nil
+	return st.active, st.validAfter, nil
+}
+
+// Active reports whether the user exists and is active (Status without
+// the revocation time).
+func (c *Cache) Active(ctx context.Context, userID string) (bool, error) {
+	active, _, err := c.Status(ctx, userID)
+	return active, err
 }
 
 // Invalidate forgets what is cached about the user (datasync calls it for
@@ -73,6 +94,6 @@ func (c *Cache) Active(ctx context.Context, userID string) (bool, error) {
 func (c *Cache) Invalidate(userID string) {
 	c.mu.Lock()
 	c.gen++
-	delete(c.active, userID)
+	delete(c.status, userID)
 	c.mu.Unlock()
 }
