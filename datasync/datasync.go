@@ -285,6 +285,12 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 	loaded := make([]store.Model, 0, len(models))
 	for _, c := range models {
 		m, err := s.src.ModelByID(ctx, c.ServiceID, c.ModelID)
+		if errors.Is(err, store.ErrNotFound) {
+			// The service was deleted since (store DeleteService takes
+			// its models with it, and the deletions of its tuples
+			// follow in the log): there is nothing left to load.
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("read model %s of revision %d: %w", c.ModelID, c.Revision, err)
 		}

@@ -234,6 +234,12 @@ type Store interface {
 	ActivityStore  // the activity log (activity.go)
 	// UserProfileStore: a user's own name and avatar (users_profile.go).
 	UserProfileStore
+	// The administrator's client apps, service apps (and deleting a
+	// service whole) and service actions across services (clientapps.go,
+	// serviceapps.go, rbac_admin.go).
+	ClientAppStore
+	ServiceAppStore
+	ServiceActionAdmin
 	UserRevocationStore // revoking every token of a user (users_revoke.go)
 
 	// Dialect returns "postgres" or "sqlite".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -118,26 +119,36 @@ func (s *Store) DeleteServiceActions(ctx context.Context, serviceName string) (i
 	if err := checkServiceName(serviceName); err != nil {
 		return 0, fmt.Errorf("delete actions: %w", err)
 	}
-	var n int64
-	at := now()
+	var n int
 	err := s.writeTx(ctx, func(w *writer) error {
-		grants, err := w.grantTuples(ctx, `sa.service_name = ?`, serviceName)
-		if err != nil {
-			return err
-		}
-		if _, err := w.c.exec(ctx, `DELETE FROM role_actions WHERE service_action_id IN
-			(SELECT id FROM service_actions WHERE service_name = ?)`, serviceName); err != nil {
-			return fmt.Errorf("delete role actions: %w", err)
-		}
-		if n, err = w.c.exec(ctx, `DELETE FROM service_actions WHERE service_name = ?`, serviceName); err != nil {
-			return fmt.Errorf("delete actions: %w", err)
-		}
-		return w.systemTuples(ctx, nil, grants, at)
+		var err error
+		n, err = w.deleteServiceActions(ctx, now(), `service_name = ?`, serviceName)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete actions of service %q: %w", serviceName, err)
 	}
-	return int(n), nil
+	return n, nil
+}
+
+// deleteServiceActions deletes the service actions matching where (a
+// condition on service_actions, a constant of this package), takes them
+// from the roles that had them (rows and action tuples), and returns how
+// many actions it deleted.
+func (w *writer) deleteServiceActions(ctx context.Context, at time.Time, where string, args ...any) (int, error) {
+	grants, err := w.grantTuples(ctx, `sa.`+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.c.exec(ctx, `DELETE FROM role_actions WHERE service_action_id IN
+		(SELECT id FROM service_actions WHERE `+where+`)`, args...); err != nil {
+		return 0, fmt.Errorf("delete role actions: %w", err)
+	}
+	n, err := w.c.exec(ctx, `DELETE FROM service_actions WHERE `+where, args...)
+	if err != nil {
+		return 0, fmt.Errorf("delete actions: %w", err)
+	}
+	return int(n), w.systemTuples(ctx, nil, grants, at)
 }
 
 // grantTuples returns the action tuples of the role_actions rows matching
