@@ -78,7 +78,7 @@ type ResourceShare struct {
 	GranteeType GranteeType
 	GranteeID   string
 	Permission  SharePermission
-	GrantedBy   string // user id
+	GrantedBy   string // user id; "" when the admin credential granted it
 	GrantedAt   time.Time
 }
 
@@ -96,7 +96,7 @@ type ResourceGrant struct {
 	GranteeType GranteeType
 	GranteeID   string
 	Permission  SharePermission
-	GrantedBy   string // the granting user's id
+	GrantedBy   string // the granting user's id, or "" for the admin credential
 }
 
 // ResourceFilter selects resources for ListResources; empty fields match

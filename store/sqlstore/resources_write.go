@@ -67,9 +67,11 @@ func (s *Store) ShareResource(ctx context.Context, id string, g store.ResourceGr
 	if g.Permission != store.ShareView && g.Permission != store.ShareEdit {
 		return store.ResourceShare{}, fmt.Errorf("%s: %w", what, invalidResource("permission %q must be view or edit", g.Permission))
 	}
-	grantedBy, err := canonicalUUID("granted by", g.GrantedBy)
-	if err != nil {
-		return store.ResourceShare{}, fmt.Errorf("%s: %w", what, err)
+	grantedBy := "" // the admin credential
+	if g.GrantedBy != "" {
+		if grantedBy, err = canonicalUUID("granted by", g.GrantedBy); err != nil {
+			return store.ResourceShare{}, fmt.Errorf("%s: %w", what, err)
+		}
 	}
 	var sh store.ResourceShare
 	at := now()

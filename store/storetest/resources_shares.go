@@ -129,7 +129,7 @@ func testShareResourceRefused(t *testing.T, s ResourceStore) {
 		{"unknown grantee type", r.ID, func(g *store.ResourceGrant) { g.GranteeType = "team" }, store.ErrInvalidResource},
 		{"grantee id not a UUID", r.ID, func(g *store.ResourceGrant) { g.GranteeID = "bob" }, store.ErrInvalidResource},
 		{"unknown permission", r.ID, func(g *store.ResourceGrant) { g.Permission = "admin" }, store.ErrInvalidResource},
-		{"granted by not a UUID", r.ID, func(g *store.ResourceGrant) { g.GrantedBy = "" }, store.ErrInvalidResource},
+		{"granted by not a UUID", r.ID, func(g *store.ResourceGrant) { g.GrantedBy = "anne" }, store.ErrInvalidResource},
 		{"unknown resource", f.nid, func(*store.ResourceGrant) {}, store.ErrNotFound},
 	}
 	for _, c := range cases {
