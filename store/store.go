@@ -240,6 +240,9 @@ type Store interface {
 	ClientAppStore
 	ServiceAppStore
 	ServiceActionAdmin
+	// DirectoryStore: the administrator's user and workspace lists and
+	// counts (directory.go).
+	DirectoryStore
 	UserRevocationStore // revoking every token of a user (users_revoke.go)
 
 	// Dialect returns "postgres" or "sqlite".

@@ -1,0 +1,13 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/sentinel-auth/sentinel/store"
+	"github.com/sentinel-auth/sentinel/store/storetest"
+)
+
+func TestDirectory(t *testing.T) {
+	t.Parallel()
+	storetest.RunDirectory(t, func(t *testing.T) store.Store { return open(t) })
+}
