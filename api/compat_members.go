@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -28,10 +29,15 @@ import (
 //     without being one, and demoting or removing the last owner, are 403s.
 //   - A member may remove themselves (leave) whatever their role; removing
 //     anyone else needs admin.
-//   - The original revoked the user's tokens on a role change or removal.
-//     Here those routes read roles from the store, so the change takes
-//     effect on them at once; tokens already issued keep their wrole claim
-//     until they expire (no per-user revocation exists yet).
+//   - As in the original, a role change or a removal (leaving included)
+//     revokes every token of the member (store.RevokeUserTokens: all
+//     kinds, in every workspace, since tokens are per user), so no token
+//     keeps a stale wrole claim; the member signs in again. A PATCH
+//     revokes even when the role was already the one asked for, so a
+//     retry after a failed revocation revokes. The change is committed
+//     before the revocation: if that then fails the answer is a 500 saying
+//     so (the admin can revoke through the admin API), never a silent
+//     success.
 
 type wsMemberJSON struct {
 	UserID    string    `json:"user_id"`
@@ -258,14 +264,21 @@ func (s *Server) wsSetRole(c *gin.Context) {
 		s.wsInternal(c, "set role", err)
 		return
 	}
-	out, ok := s.wsMemberOf(c, m)
-	if !ok {
-		return
-	}
+	revoked := s.wsRevokeTokens(c, m.UserID)
 	if target.Role != role {
 		s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "member.role_changed", TargetType: "user",
 			TargetID: m.UserID, WorkspaceID: acc.wid},
 			map[string]any{"role": string(role), "previous_role": string(target.Role)})
+	} else {
+		s.settleHead(ctx) // the revocation, for the member's next request here
+	}
+	if !revoked {
+		failDetail(c, http.StatusInternalServerError, "The role was changed but the member's tokens could not be revoked")
+		return
+	}
+	out, ok := s.wsMemberOf(c, m)
+	if !ok {
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -313,7 +326,25 @@ func (s *Server) wsRemoveMember(c *gin.Context) {
 		s.wsInternal(c, "remove member", err)
 		return
 	}
+	revoked := s.wsRevokeTokens(c, ids[1])
 	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "member.removed", TargetType: "user",
 		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"role": string(target.Role), "left": self})
+	if !revoked {
+		failDetail(c, http.StatusInternalServerError, "The member was removed but their tokens could not be revoked")
+		return
+	}
 	c.Status(http.StatusNoContent)
+}
+
+// wsRevokeTokens revokes every token of the user whose membership just
+// changed (committed already, so the request's cancellation does not stop
+// it) and reports whether it did; a failure is logged. Callers settle
+// afterwards so the caller's next request on this replica sees it.
+func (s *Server) wsRevokeTokens(c *gin.Context, userID string) bool {
+	err := s.cfg.Store.RevokeUserTokens(context.WithoutCancel(c.Request.Context()), userID, time.Now())
+	if err != nil {
+		s.log.Error("revoke the tokens of a member whose role changed or who was removed", "user_id", userID, "err", err)
+		return false
+	}
+	return true
 }

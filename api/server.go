@@ -58,12 +58,6 @@ type Config struct {
 	Users UserAdmin
 	// UserAuth authenticates the original's user routes; nil refuses them.
 	UserAuth UserAuthenticator
-	// RedisPing checks the shared Redis for GET /admin/health; nil means
-	// no Redis is configured ("not_configured").
-	RedisPing func(ctx context.Context) error
-	// Version is reported by GET /admin/health (default: the module
-	// version of the build, or "dev").
-	Version string
 }
 
 // Server serves the native /v1 API.
@@ -72,8 +66,6 @@ type Server struct {
 	log    *slog.Logger
 	models *modelCache
 	router *gin.Engine
-	// started is when New ran: the uptime of GET /admin/health.
-	started time.Time
 }
 
 // New builds the routes.
@@ -87,7 +79,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, models: newModelCache(), started: time.Now()}
+	s := &Server{cfg: cfg, log: cfg.Logger, models: newModelCache()}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recover, s.limitBody)
@@ -118,11 +110,6 @@ func New(cfg Config) *Server {
 	// compat_roles.go).
 	s.compatPermissionRoutes(r)
 
-	// The original's /admin users, workspaces, members, groups, activity,
-	// stats, health and CSV routes (compat_admin_users.go,
-	// compat_admin_workspaces.go, compat_admin_misc.go, compat_admin_csv.go).
-	s.compatAdminDirectoryRoutes(r)
-
 	v1 := r.Group("/v1", s.serviceAuth)
 	v1.POST("/authz/token", s.authzToken)
 	v1.POST("/tokens/introspect", s.introspect)
@@ -146,6 +133,7 @@ func New(cfg Config) *Server {
 	admin.DELETE("/services/:name/keys/:id", s.revokeKey)
 	admin.GET("/users/:id", s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
+	admin.POST("/users/:id/revoke-tokens", s.revokeUserTokens) // users.go
 	admin.GET("/activity", s.listActivity)
 
 	s.router = r

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,11 +14,19 @@ import (
 type UserAdmin interface {
 	UserByID(ctx context.Context, id string) (store.User, error)
 	SetUserActive(ctx context.Context, id string, active bool) error
+	RevokeUserTokens(ctx context.Context, id string, at time.Time) error
 }
 
 type adminUserJSON struct {
 	userJSON
 	IsAdmin bool `json:"is_admin"`
+	// TokensValidAfter: the user's tokens issued before it are refused
+	// (null: never revoked).
+	TokensValidAfter *time.Time `json:"tokens_valid_after"`
+}
+
+func adminUserOf(u store.User) adminUserJSON {
+	return adminUserJSON{userOf(u), u.Admin, u.TokensValidAfter}
 }
 
 func (s *Server) getUser(c *gin.Context) {
@@ -26,7 +35,7 @@ func (s *Server) getUser(c *gin.Context) {
 		s.failErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, adminUserJSON{userOf(u), u.Admin})
+	c.JSON(http.StatusOK, adminUserOf(u))
 }
 
 type patchUserRequest struct {
@@ -61,5 +70,31 @@ func (s *Server) patchUser(c *gin.Context) {
 		s.failErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, adminUserJSON{userOf(u), u.Admin})
+	c.JSON(http.StatusOK, adminUserOf(u))
+}
+
+// actionUserTokensRevoked is the activity of revokeUserTokens.
+const actionUserTokensRevoked = "user.tokens_revoked"
+
+// revokeUserTokens is POST /v1/admin/users/{id}/revoke-tokens: every token
+// the user holds (access, refresh, admin, authz) stops verifying on every
+// replica as soon as it syncs, and on this one before the answer; tokens
+// issued from the next whole second on are valid. It answers the user,
+// with tokens_valid_after.
+func (s *Server) revokeUserTokens(c *gin.Context) {
+	ctx := c.Request.Context()
+	id, at := c.Param("id"), time.Now().UTC()
+	if err := s.cfg.Users.RevokeUserTokens(ctx, id, at); err != nil {
+		s.failErr(c, err)
+		return
+	}
+	s.settleHead(ctx)
+	s.recordActivity(c, nil, store.ActivityEntry{Action: actionUserTokensRevoked, TargetType: "user", TargetID: id},
+		map[string]any{"revoked_at": at})
+	u, err := s.cfg.Users.UserByID(ctx, id)
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, adminUserOf(u))
 }

@@ -3,6 +3,7 @@ package apptest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/sentinel-auth/sentinel/app"
 	"github.com/sentinel-auth/sentinel/identity/keys"
@@ -14,7 +15,8 @@ import (
 // in-process test server, so the server verifies them for real (signature,
 // issuer, audience, denylist, user status) without a sign-in flow.
 type Tokens struct {
-	issuer *token.Issuer
+	ring *keys.Keyring
+	url  string // the iss claim
 }
 
 // NewTokens opens the signing keys the server started with id (its
@@ -30,18 +32,28 @@ func NewTokens(t testing.TB, st store.Store, id app.IdentityConfig) *Tokens {
 	if err != nil {
 		t.Fatalf("test tokens: open signing keys: %v", err)
 	}
-	iss, err := token.NewIssuer(ring, token.IssuerConfig{Issuer: id.IssuerURL})
-	if err != nil {
-		t.Fatalf("test tokens: %v", err)
-	}
-	return &Tokens{issuer: iss}
+	return &Tokens{ring: ring, url: id.IssuerURL}
 }
 
 // Issue signs a token of kind k with claims c (see token.Claims for the
 // claims each kind carries) and returns it.
 func (k *Tokens) Issue(t testing.TB, kind token.Kind, c token.Claims) string {
 	t.Helper()
-	out, err := k.issuer.Issue(context.Background(), kind, c)
+	return k.IssueAt(t, time.Now(), kind, c)
+}
+
+// IssueAt is Issue on a clock reading at: its iat is at's second. A test
+// uses it for a token issued after a revocation of the user's tokens,
+// which refuses every token of the revocation's second (at =
+// *User.TokensValidAfter, at most a second ahead, within the verifier's
+// clock skew), without sleeping.
+func (k *Tokens) IssueAt(t testing.TB, at time.Time, kind token.Kind, c token.Claims) string {
+	t.Helper()
+	iss, err := token.NewIssuer(k.ring, token.IssuerConfig{Issuer: k.url, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatalf("test tokens: %v", err)
+	}
+	out, err := iss.Issue(context.Background(), kind, c)
 	if err != nil {
 		t.Fatalf("test tokens: issue %s token: %v", kind, err)
 	}
@@ -52,7 +64,13 @@ func (k *Tokens) Issue(t testing.TB, kind token.Kind, c token.Claims) string {
 // groups as given.
 func (k *Tokens) Access(t testing.TB, userID, workspaceID string, role store.Role, groups ...string) string {
 	t.Helper()
-	return k.Issue(t, token.Access, token.Claims{
+	return k.AccessAt(t, time.Now(), userID, workspaceID, role, groups...)
+}
+
+// AccessAt is Access issued at at (see IssueAt).
+func (k *Tokens) AccessAt(t testing.TB, at time.Time, userID, workspaceID string, role store.Role, groups ...string) string {
+	t.Helper()
+	return k.IssueAt(t, at, token.Access, token.Claims{
 		Subject: userID, Email: userID + "@example.test", Name: "user " + userID,
 		WorkspaceID: workspaceID, WorkspaceSlug: "ws", WorkspaceRole: string(role), Groups: groups,
 	})
