@@ -58,6 +58,12 @@ type Config struct {
 	Users UserAdmin
 	// UserAuth authenticates the original's user routes; nil refuses them.
 	UserAuth UserAuthenticator
+	// RedisPing checks the shared Redis for GET /admin/health; nil means
+	// no Redis is configured ("not_configured").
+	RedisPing func(ctx context.Context) error
+	// Version is reported by GET /admin/health (default: the module
+	// version of the build, or "dev").
+	Version string
 }
 
 // Server serves the native /v1 API.
@@ -66,6 +72,8 @@ type Server struct {
 	log    *slog.Logger
 	models *modelCache
 	router *gin.Engine
+	// started is when New ran: the uptime of GET /admin/health.
+	started time.Time
 }
 
 // New builds the routes.
@@ -79,7 +87,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, models: newModelCache()}
+	s := &Server{cfg: cfg, log: cfg.Logger, models: newModelCache(), started: time.Now()}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recover, s.limitBody)
@@ -109,6 +117,11 @@ func New(cfg Config) *Server {
 	// (/roles/*) routes (compat_permissions.go, compat_permissions_acl.go,
 	// compat_roles.go).
 	s.compatPermissionRoutes(r)
+
+	// The original's /admin users, workspaces, members, groups, activity,
+	// stats, health and CSV routes (compat_admin_users.go,
+	// compat_admin_workspaces.go, compat_admin_misc.go, compat_admin_csv.go).
+	s.compatAdminDirectoryRoutes(r)
 
 	v1 := r.Group("/v1", s.serviceAuth)
 	v1.POST("/authz/token", s.authzToken)
