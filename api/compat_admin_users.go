@@ -2,13 +2,11 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -18,8 +16,8 @@ import (
 
 // The original's /admin user, workspace, member, group, activity, stats,
 // health and CSV routes (COMPAT.md "### Admin"), authenticated by
-// compatAdminAuth. This file has what they share and the user routes;
-// compat_admin_workspaces.go the workspaces, members and groups,
+// compatAdminAuth. This file has their rules and the user routes;
+// compat_admin_shared.go their helpers; compat_admin_workspaces.go the workspaces, members and groups,
 // compat_admin_misc.go activity, stats and health, compat_admin_csv.go the
 // CSV import and export.
 //
@@ -57,113 +55,6 @@ func (s *Server) compatAdminDirectoryRoutes(r *gin.Engine) {
 	a.POST("/import/csv/execute", s.admCSVExecute)
 	a.GET("/export/users.csv", s.admExportUsers)
 	a.GET("/export/workspaces.csv", s.admExportWorkspaces)
-}
-
-// Pagination of the admin lists: ?page= from 1, ?page_size= from 1 to 100
-// (50 by default), answered as {items, total, page, page_size}.
-const (
-	admDefaultPageSize = 50
-	admMaxPageSize     = 100
-)
-
-type admPage[T any] struct {
-	Items    []T `json:"items"`
-	Total    int `json:"total"`
-	Page     int `json:"page"`
-	PageSize int `json:"page_size"`
-}
-
-// admPaging reads ?page= and ?page_size=; a bad one is a 422.
-func admPaging(c *gin.Context) (page, size int, ok bool) {
-	page, err := intParam(c, "page", 1)
-	if err != nil || page < 1 {
-		failDetail(c, http.StatusUnprocessableEntity, "page must be an integer >= 1")
-		return 0, 0, false
-	}
-	size, err = intParam(c, "page_size", admDefaultPageSize)
-	if err != nil || size < 1 || size > admMaxPageSize {
-		failDetail(c, http.StatusUnprocessableEntity, fmt.Sprintf("page_size must be an integer from 1 to %d", admMaxPageSize))
-		return 0, 0, false
-	}
-	return page, size, true
-}
-
-// admSearch reads ?search= (at most 100 characters; a longer one is a 422).
-func admSearch(c *gin.Context) (string, bool) {
-	q := c.Query("search")
-	if utf8.RuneCountInString(q) > 100 {
-		failDetail(c, http.StatusUnprocessableEntity, "search must be at most 100 characters")
-		return "", false
-	}
-	return q, true
-}
-
-// admSlice returns page of items as an admPage (lists the store returns
-// whole).
-func admSlice[T any](items []T, page, size int) admPage[T] {
-	out := admPage[T]{Items: []T{}, Total: len(items), Page: page, PageSize: size}
-	if page-1 < (len(items)+size-1)/size { // compared before multiplying: no overflow
-		start := (page - 1) * size
-		out.Items = items[start:min(start+size, len(items))]
-	}
-	return out
-}
-
-// admInternal answers an unexpected failure with a 500 and logs it.
-func (s *Server) admInternal(c *gin.Context, what string, err error) {
-	s.log.Error("compat admin: "+what, "path", c.FullPath(), "err", err)
-	failDetail(c, http.StatusInternalServerError, "Internal server error")
-}
-
-// admCommitted runs after a successful mutation: it lets this replica's
-// engine catch up (so a check right after sees the change) and records the
-// activity entry with the admin credential as actor. The write is
-// committed whatever happens here, so a failure to record is logged, not
-// answered; the entry is written even if the client has gone.
-func (s *Server) admCommitted(c *gin.Context, entries ...admEntry) {
-	ctx := context.WithoutCancel(c.Request.Context())
-	s.settleHead(ctx)
-	for _, e := range entries {
-		s.admRecord(ctx, e)
-	}
-}
-
-// admEntry is an activity entry and its detail.
-type admEntry struct {
-	store.ActivityEntry
-	detail map[string]any
-}
-
-func (s *Server) admRecord(ctx context.Context, e admEntry) {
-	e.ActorType, e.ActorID, e.ActorLabel = store.ActorAdmin, "", adminLabel
-	var err error
-	if e.Detail, err = json.Marshal(e.detail); err == nil {
-		_, err = s.cfg.Store.AppendActivity(ctx, e.ActivityEntry)
-	}
-	if err != nil {
-		s.log.Error("activity not recorded", "action", e.Action, "target_type", e.TargetType,
-			"target_id", e.TargetID, "err", err)
-	}
-}
-
-// userTokenRevoker is the store's per-user token revocation
-// (store.UserRevocationStore), asserted rather than required so this file
-// does not depend on which stores have it.
-type userTokenRevoker interface {
-	RevokeUserTokens(ctx context.Context, userID string, at time.Time) error
-}
-
-// admRevoke revokes every token of the user after an admin changed or
-// removed their membership (the original did the same). The change is
-// committed already: a failure is logged at error level.
-func (s *Server) admRevoke(ctx context.Context, userID string) {
-	r, ok := s.cfg.Store.(userTokenRevoker)
-	if !ok {
-		return
-	}
-	if err := r.RevokeUserTokens(context.WithoutCancel(ctx), userID, time.Now()); err != nil {
-		s.log.Error("revoke the tokens of a user whose membership changed", "user_id", userID, "err", err)
-	}
 }
 
 // admUserJSON is the original's admin view of a user.
@@ -367,7 +258,7 @@ func (s *Server) admBulkStatus(c *gin.Context) {
 	err := s.cfg.Store.SetUsersActive(c.Request.Context(), ids, *req.IsActive)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		failDetail(c, http.StatusNotFound, "User not found: "+err.Error())
+		failDetail(c, http.StatusNotFound, "User not found: "+s.admFirstUnknown(c.Request.Context(), ids))
 		return
 	case err != nil:
 		s.admInternal(c, "bulk status", err)
@@ -384,6 +275,17 @@ func (s *Server) admBulkStatus(c *gin.Context) {
 	}
 	s.admCommitted(c, entries...)
 	c.JSON(http.StatusOK, gin.H{"updated": len(ids), "is_active": *req.IsActive})
+}
+
+// admFirstUnknown names the first of ids that is no user's (for a 404's
+// detail), or "" if it cannot tell.
+func (s *Server) admFirstUnknown(ctx context.Context, ids []string) string {
+	for _, id := range ids {
+		if _, err := s.cfg.Store.UserByID(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return id
+		}
+	}
+	return ""
 }
 
 type admAddToWorkspaceRequest struct {
