@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sentinel-auth/sentinel/internal/testenv"
+	"github.com/sentinel-auth/sentinel/store"
 )
 
 // Isolation cases of the native API. Under /v1 a service key reaches its
@@ -213,14 +214,21 @@ func isoAdminRoutes() []isoRoute {
 	}
 	return []isoRoute{
 		route("POST", "/v1/admin/services", p("/v1/admin/services"), map[string]any{"name": "intruder"},
+			isoCase{name: "the admin names the system service", req: asAdmin(p("/v1/admin/services"), map[string]any{"name": store.SystemServiceName}),
+				status: 400},
 			isoCase{name: "control: the admin", req: func(w *isoWorld) isoReq {
 				return isoReq{path: "/v1/admin/services", bearer: adminKey, body: map[string]any{"name": "new-" + uuid.NewString()[:8]}}
 			}, status: 201, changes: ctl()}),
 		route("GET", "/v1/admin/services", p("/v1/admin/services"), nil,
 			isoCase{name: "control: the admin", req: asAdmin(p("/v1/admin/services"), nil), status: 200}),
 		route("GET", "/v1/admin/services/:name/keys", p("/v1/admin/services/svc-two/keys"), nil,
+			isoCase{name: "the admin names the system service", req: asAdmin(p("/v1/admin/services/"+store.SystemServiceName+"/keys"), nil), status: 404},
 			isoCase{name: "control: the admin", req: asAdmin(p("/v1/admin/services/svc-two/keys"), nil), status: 200}),
 		route("POST", "/v1/admin/services/:name/keys", p("/v1/admin/services/svc-two/keys"), map[string]any{"grace": "0s"},
+			// A key of the system service would write every tenant's
+			// memberships and shares through /v1/tuples.
+			isoCase{name: "the admin names the system service", req: asAdmin(p("/v1/admin/services/"+store.SystemServiceName+"/keys"),
+				map[string]any{"grace": "0s"}), status: 404},
 			isoCase{name: "control: the admin", req: func(w *isoWorld) isoReq {
 				return asAdmin(p("/v1/admin/services/"+scratch(w)+"/keys"), map[string]any{"grace": "0s"})(w)
 			}, status: 201, changes: ctl()}),
