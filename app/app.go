@@ -152,6 +152,10 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Tokens: id.tokens, PublicKeys: id.keys, Users: st, UserAuth: id.users,
 		IssuerURL: cfg.Identity.IssuerURL, JWKSMaxAge: cfg.Identity.JWKSMaxAge,
 	}
+	if id.rdb != nil {
+		rdb := id.rdb
+		apiCfg.RedisPing = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+	}
 	if id.exchanger != nil { // a nil *Exchanger in the interface would not be nil
 		apiCfg.Exchanger = id.exchanger
 	}
