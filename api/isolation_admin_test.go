@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+
+	"github.com/sentinel-auth/sentinel/store"
 )
 
 // The admin surface: /admin/… (the original's, compatAdminAuth) and
@@ -125,8 +128,17 @@ func isoParam(w *isoWorld, collection string, tn *isoTenant) string {
 		return tn.role.ID
 	case "permissions":
 		return tn.res1.ID
-	case "services", "service-apps":
+	case "services":
 		return w.two.name
+	case "service-apps": // the original's app id: the service's id
+		return w.two.id
+	case "client-apps": // of no tenant: a scratch one
+		a, err := w.st.CreateClientApp(context.Background(), store.ClientAppSpec{Name: "scratch",
+			RedirectURIs: []string{"https://scratch.example/cb"}})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		return a.ID
 	}
 	return uuid.NewString()
 }

@@ -123,6 +123,12 @@ func New(cfg Config) *Server {
 	// compat_admin_workspaces.go, compat_admin_misc.go, compat_admin_csv.go).
 	s.compatAdminDirectoryRoutes(r)
 
+	// The original's /admin permissions, service actions, roles, client
+	// apps and service apps (compat_admin_permissions.go,
+	// compat_admin_roles.go, compat_admin_role_members.go,
+	// compat_admin_apps.go, compat_admin_service_apps.go).
+	s.compatAdminAccessRoutes(r)
+
 	v1 := r.Group("/v1", s.serviceAuth)
 	v1.POST("/authz/token", s.authzToken)
 	v1.POST("/tokens/introspect", s.introspect)
