@@ -87,6 +87,7 @@ func ctl(sections ...string) []string { return append([]string{"head", "activity
 func TestIsolation(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			w := newIsoWorld(t, backends[backend](t))
 			table := isoTable()
 			table = append(table, isoAdminSurface(isoRegistered(t, w), table)...)
