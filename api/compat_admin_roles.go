@@ -189,9 +189,13 @@ func (s *Server) admCreateRole(c *gin.Context) {
 }
 
 // admRoleWriteFailed answers a failed role write and reports whether it
-// did: 422 for a malformed name, 409 for a taken one, 404 for a role or
-// workspace gone meanwhile.
+// did: 422 for a malformed name, 409 for a taken one, 404 for a role (or,
+// creating one, a workspace) gone meanwhile.
 func (s *Server) admRoleWriteFailed(c *gin.Context, what string, err error) bool {
+	notFound := "Role not found"
+	if what == "create role" {
+		notFound = "Workspace not found"
+	}
 	switch {
 	case err == nil:
 		return false
@@ -200,7 +204,7 @@ func (s *Server) admRoleWriteFailed(c *gin.Context, what string, err error) bool
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, "A role with this name already exists in the workspace")
 	case errors.Is(err, store.ErrNotFound):
-		failDetail(c, http.StatusNotFound, "Role not found")
+		failDetail(c, http.StatusNotFound, notFound)
 	default:
 		s.admInternal(c, what, err)
 	}
