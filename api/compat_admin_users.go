@@ -305,20 +305,33 @@ func (s *Server) admAddUserToWorkspace(c *gin.Context) {
 	if !bindLenient(c, &req) {
 		return
 	}
-	if req.WorkspaceID == nil {
-		failDetail(c, http.StatusUnprocessableEntity, "workspace_id is required")
-		return
-	}
-	wid, err := uuid.Parse(*req.WorkspaceID)
-	if err != nil {
-		failDetail(c, http.StatusUnprocessableEntity, "workspace_id must be a UUID")
-		return
-	}
-	role, ok := admRoleOf(c, req.Role)
+	wid, role, ok := admAddFields(c, "workspace_id", req.WorkspaceID, req.Role)
 	if !ok {
 		return
 	}
-	s.admAdd(c, wid.String(), ids[0], role)
+	s.admAdd(c, wid, ids[0], role)
+}
+
+// admAddFields checks the body of the two admin routes that add a user to a
+// workspace (POST /admin/users/{id}/workspaces and POST
+// /admin/workspaces/{id}/members), which differ only in which side the body
+// names: the id in field (required, a UUID, returned canonical) and the
+// optional role (viewer when absent). A refusal is a 422 written here.
+func admAddFields(c *gin.Context, field string, id, role *string) (string, store.Role, bool) {
+	if id == nil {
+		failDetail(c, http.StatusUnprocessableEntity, field+" is required")
+		return "", "", false
+	}
+	parsed, err := uuid.Parse(*id)
+	if err != nil {
+		failDetail(c, http.StatusUnprocessableEntity, field+" must be a UUID")
+		return "", "", false
+	}
+	r, ok := admRoleOf(c, role)
+	if !ok {
+		return "", "", false
+	}
+	return parsed.String(), r, true
 }
 
 // admRoleOf parses an optional role field (viewer when absent); a bad one

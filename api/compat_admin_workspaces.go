@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/sentinel-auth/sentinel/store"
 )
@@ -157,20 +156,11 @@ func (s *Server) admAddMember(c *gin.Context) {
 	if !bindLenient(c, &req) {
 		return
 	}
-	if req.UserID == nil {
-		failDetail(c, http.StatusUnprocessableEntity, "user_id is required")
-		return
-	}
-	uid, err := uuid.Parse(*req.UserID)
-	if err != nil {
-		failDetail(c, http.StatusUnprocessableEntity, "user_id must be a UUID")
-		return
-	}
-	role, ok := admRoleOf(c, req.Role)
+	uid, role, ok := admAddFields(c, "user_id", req.UserID, req.Role)
 	if !ok {
 		return
 	}
-	s.admAdd(c, ids[0], uid.String(), role)
+	s.admAdd(c, ids[0], uid, role)
 }
 
 // admSetRole is PATCH /admin/workspaces/{id}/members/{user_id} {role}.
