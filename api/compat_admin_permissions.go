@@ -187,21 +187,15 @@ func (s *Server) admSetVisibility(c *gin.Context) {
 	if _, ok := wsPathIDs(c, "id"); !ok {
 		return
 	}
-	var req struct {
-		Visibility string `json:"visibility"`
-	}
-	if !bindLenient(c, &req) {
-		return
-	}
-	if v := store.Visibility(req.Visibility); v != store.VisibilityWorkspace && v != store.VisibilityPrivate {
-		failDetail(c, http.StatusUnprocessableEntity, fmt.Sprintf(`visibility: %q must be "workspace" or "private"`, req.Visibility))
+	vis, ok := bindVisibility(c)
+	if !ok {
 		return
 	}
 	res, ok := s.admResourceParam(c)
 	if !ok {
 		return
 	}
-	updated, err := s.cfg.Store.SetResourceVisibility(c.Request.Context(), res.ID, store.Visibility(req.Visibility))
+	updated, err := s.cfg.Store.SetResourceVisibility(c.Request.Context(), res.ID, vis)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Permission not found")

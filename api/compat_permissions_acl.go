@@ -115,9 +115,7 @@ func (p *compatPerm) register(c *gin.Context) {
 	rid, e1 = permUUID("resource_id", req.ResourceID)
 	wid, e2 = permUUID("workspace_id", req.WorkspaceID)
 	owner, e3 = permUUID("owner_id", req.OwnerID)
-	if v := store.Visibility(req.Visibility); v != store.VisibilityWorkspace && v != store.VisibilityPrivate {
-		e4 = fmt.Errorf(`visibility: %q must be "workspace" or "private"`, req.Visibility)
-	}
+	e4 = permVisibility(req.Visibility)
 	if err := errors.Join(permName("service_name", req.ServiceName), permName("resource_type", req.ResourceType), e1, e2, e3, e4); err != nil {
 		failDetail(c, http.StatusUnprocessableEntity, err.Error())
 		return
@@ -193,14 +191,8 @@ func (p *compatPerm) byID(c *gin.Context) (store.Resource, bool) {
 
 // setVisibility is PATCH /permissions/{id}/visibility (SK).
 func (p *compatPerm) setVisibility(c *gin.Context) {
-	var req struct {
-		Visibility string `json:"visibility"`
-	}
-	if !bindLenient(c, &req) {
-		return
-	}
-	if v := store.Visibility(req.Visibility); v != store.VisibilityWorkspace && v != store.VisibilityPrivate {
-		failDetail(c, http.StatusUnprocessableEntity, fmt.Sprintf(`visibility: %q must be "workspace" or "private"`, req.Visibility))
+	vis, ok := bindVisibility(c)
+	if !ok {
 		return
 	}
 	res, ok := p.byID(c)
@@ -208,7 +200,7 @@ func (p *compatPerm) setVisibility(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	updated, err := p.s.cfg.Store.SetResourceVisibility(ctx, res.ID, store.Visibility(req.Visibility))
+	updated, err := p.s.cfg.Store.SetResourceVisibility(ctx, res.ID, vis)
 	if errors.Is(err, store.ErrNotFound) {
 		failDetail(c, http.StatusNotFound, "Resource permission not found")
 		return
@@ -224,6 +216,32 @@ func (p *compatPerm) setVisibility(c *gin.Context) {
 			"from": res.Visibility, "to": updated.Visibility}))
 	}
 	c.JSON(http.StatusOK, resourceOut(updated))
+}
+
+// permVisibility checks a visibility field: "workspace" or "private", the
+// original's two values.
+func permVisibility(v string) error {
+	if vis := store.Visibility(v); vis != store.VisibilityWorkspace && vis != store.VisibilityPrivate {
+		return fmt.Errorf(`visibility: %q must be "workspace" or "private"`, v)
+	}
+	return nil
+}
+
+// bindVisibility reads the {visibility} body of both PATCH
+// …/permissions/{id}/visibility routes (the service's and the admin's); a
+// bad body or value is a 422 written here.
+func bindVisibility(c *gin.Context) (store.Visibility, bool) {
+	var req struct {
+		Visibility string `json:"visibility"`
+	}
+	if !bindLenient(c, &req) {
+		return "", false
+	}
+	if err := permVisibility(req.Visibility); err != nil {
+		failDetail(c, http.StatusUnprocessableEntity, err.Error())
+		return "", false
+	}
+	return store.Visibility(req.Visibility), true
 }
 
 type shareRequest struct {
