@@ -158,19 +158,11 @@ func (s *Server) wsGroupUpdate(c *gin.Context) {
 	if !bindLenient(c, &req) {
 		return
 	}
-	var u store.GroupUpdate
-	detail := map[string]any{}
-	if req.Name != nil {
-		name, ok := wsName(c, "name", *req.Name)
-		if !ok {
-			return
-		}
-		u.Name, detail["name"] = &name, name
+	name, desc, detail, ok := wsNameFields(c, req.Name, req.Description)
+	if !ok {
+		return
 	}
-	if req.Description != nil {
-		desc := strings.TrimSpace(*req.Description)
-		u.Description, detail["description"] = &desc, desc
-	}
+	u := store.GroupUpdate{Name: name, Description: desc}
 	acc, ok := s.wsAuthorize(c, ids[0], store.RoleAdmin)
 	if !ok {
 		return

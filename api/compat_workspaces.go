@@ -289,19 +289,11 @@ func (s *Server) wsUpdate(c *gin.Context) {
 	if !bindLenient(c, &req) {
 		return
 	}
-	var u store.WorkspaceUpdate
-	detail := map[string]any{}
-	if req.Name != nil {
-		name, ok := wsName(c, "name", *req.Name)
-		if !ok {
-			return
-		}
-		u.Name, detail["name"] = &name, name
+	name, desc, detail, ok := wsNameFields(c, req.Name, req.Description)
+	if !ok {
+		return
 	}
-	if req.Description != nil {
-		desc := strings.TrimSpace(*req.Description)
-		u.Description, detail["description"] = &desc, desc
-	}
+	u := store.WorkspaceUpdate{Name: name, Description: desc}
 	acc, ok := s.wsAuthorize(c, ids[0], store.RoleAdmin)
 	if !ok {
 		return
@@ -329,6 +321,26 @@ func (s *Server) wsUpdate(c *gin.Context) {
 			TargetID: w.ID, WorkspaceID: w.ID}, detail)
 	}
 	c.JSON(http.StatusOK, wsWorkspaceOf(w))
+}
+
+// wsNameFields checks the optional name and description of the two PATCH
+// routes that rename a workspace or a group: a name sent must be a valid
+// name (a 422 written here otherwise), a description sent is trimmed.
+// detail holds what was sent, for the activity entry (empty: nothing was).
+func wsNameFields(c *gin.Context, name, desc *string) (n, d *string, detail map[string]any, ok bool) {
+	detail = map[string]any{}
+	if name != nil {
+		v, ok := wsName(c, "name", *name)
+		if !ok {
+			return nil, nil, nil, false
+		}
+		n, detail["name"] = &v, v
+	}
+	if desc != nil {
+		v := strings.TrimSpace(*desc)
+		d, detail["description"] = &v, v
+	}
+	return n, d, detail, true
 }
 
 // wsDelete is DELETE /workspaces/{id} (owner): the workspace goes with its
