@@ -169,15 +169,7 @@ func (s *Server) admSetRole(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req wsRoleRequest
-	if !bindLenient(c, &req) {
-		return
-	}
-	if req.Role == nil {
-		failDetail(c, http.StatusUnprocessableEntity, "role is required")
-		return
-	}
-	role, ok := wsRole(c, *req.Role)
+	role, ok := bindRole(c)
 	if !ok {
 		return
 	}

@@ -213,6 +213,21 @@ type wsRoleRequest struct {
 	Role *string `json:"role"`
 }
 
+// bindRole reads the {role} body of both PATCH …/members/{user_id} routes
+// (the workspace admin's and the /admin one): role is required and must be
+// one of the four; a refusal is a 422 written here.
+func bindRole(c *gin.Context) (store.Role, bool) {
+	var req wsRoleRequest
+	if !bindLenient(c, &req) {
+		return "", false
+	}
+	if req.Role == nil {
+		failDetail(c, http.StatusUnprocessableEntity, "role is required")
+		return "", false
+	}
+	return wsRole(c, *req.Role)
+}
+
 // wsSetRole is PATCH /workspaces/{id}/members/{user_id} {role} (admin;
 // only owners grant owner or change an owner's role; the last owner stays).
 func (s *Server) wsSetRole(c *gin.Context) {
@@ -220,15 +235,7 @@ func (s *Server) wsSetRole(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req wsRoleRequest
-	if !bindLenient(c, &req) {
-		return
-	}
-	if req.Role == nil {
-		failDetail(c, http.StatusUnprocessableEntity, "role is required")
-		return
-	}
-	role, ok := wsRole(c, *req.Role)
+	role, ok := bindRole(c)
 	if !ok {
 		return
 	}
