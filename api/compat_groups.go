@@ -56,6 +56,17 @@ type wsGroupGroupJSON struct {
 	AddedAt time.Time `json:"added_at"`
 }
 
+// wsGroupAccess authorizes the caller on workspace wid at role min or
+// above, then finds group gid in that workspace; it answers 403/404 itself.
+func (s *Server) wsGroupAccess(c *gin.Context, wid, gid string, min store.Role) (wsAccess, store.Group, bool) {
+	acc, ok := s.wsAuthorize(c, wid, min)
+	if !ok {
+		return wsAccess{}, store.Group{}, false
+	}
+	g, ok := s.wsGroupIn(c, acc.wid, gid)
+	return acc, g, ok
+}
+
 // wsGroupIn returns the group if it belongs to the workspace, and answers
 // 404 otherwise.
 func (s *Server) wsGroupIn(c *gin.Context, wid, gid string) (store.Group, bool) {
@@ -163,11 +174,7 @@ func (s *Server) wsGroupUpdate(c *gin.Context) {
 		return
 	}
 	u := store.GroupUpdate{Name: name, Description: desc}
-	acc, ok := s.wsAuthorize(c, ids[0], store.RoleAdmin)
-	if !ok {
-		return
-	}
-	g, ok := s.wsGroupIn(c, acc.wid, ids[1])
+	acc, g, ok := s.wsGroupAccess(c, ids[0], ids[1], store.RoleAdmin)
 	if !ok {
 		return
 	}
@@ -200,11 +207,7 @@ func (s *Server) wsGroupDelete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	acc, ok := s.wsAuthorize(c, ids[0], store.RoleAdmin)
-	if !ok {
-		return
-	}
-	g, ok := s.wsGroupIn(c, acc.wid, ids[1])
+	acc, g, ok := s.wsGroupAccess(c, ids[0], ids[1], store.RoleAdmin)
 	if !ok {
 		return
 	}
@@ -229,11 +232,8 @@ func (s *Server) wsGroupMembers(c *gin.Context) {
 	if !ok {
 		return
 	}
-	acc, ok := s.wsAuthorize(c, ids[0], store.RoleViewer)
+	_, _, ok = s.wsGroupAccess(c, ids[0], ids[1], store.RoleViewer)
 	if !ok {
-		return
-	}
-	if _, ok := s.wsGroupIn(c, acc.wid, ids[1]); !ok {
 		return
 	}
 	members, err := s.cfg.Store.ListGroupMembers(c.Request.Context(), ids[1])
@@ -271,11 +271,8 @@ func (s *Server) wsGroupAdd(c *gin.Context, typ store.GroupMemberType, param str
 	if !ok {
 		return
 	}
-	acc, ok := s.wsAuthorize(c, ids[0], store.RoleAdmin)
+	acc, _, ok := s.wsGroupAccess(c, ids[0], ids[1], store.RoleAdmin)
 	if !ok {
-		return
-	}
-	if _, ok := s.wsGroupIn(c, acc.wid, ids[1]); !ok {
 		return
 	}
 	_, err := s.cfg.Store.AddGroupMember(c.Request.Context(), ids[1], typ, ids[2])
@@ -314,11 +311,8 @@ func (s *Server) wsGroupRemove(c *gin.Context, typ store.GroupMemberType, param 
 	if !ok {
 		return
 	}
-	acc, ok := s.wsAuthorize(c, ids[0], store.RoleAdmin)
+	acc, _, ok := s.wsGroupAccess(c, ids[0], ids[1], store.RoleAdmin)
 	if !ok {
-		return
-	}
-	if _, ok := s.wsGroupIn(c, acc.wid, ids[1]); !ok {
 		return
 	}
 	err := s.cfg.Store.RemoveGroupMember(c.Request.Context(), ids[1], typ, ids[2])
