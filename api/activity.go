@@ -22,9 +22,8 @@ type ActivityLog interface {
 	ListActivity(ctx context.Context, f store.ActivityFilter, page, pageSize int) ([]store.ActivityEntry, int, error)
 }
 
-// Actions recorded by the handlers of this package. Writes made inside the
-// store (workspaces, groups, resources) record their own, in their
-// transaction.
+// Actions recorded by the handlers of this package (the compat handlers
+// name theirs in place). Every handler records after its write commits.
 const (
 	actionServiceCreated  = "service.created"
 	actionKeyRotated      = "service.key_rotated"
@@ -55,8 +54,9 @@ func (s *Server) activityLog() ActivityLog {
 // succeeded, by an admin (service == nil) or by the service. The mutation
 // is committed whatever happens here, so a failure to record is logged at
 // error level rather than turned into a failed response the client would
-// retry. Writes of the store record their entry in their own transaction
-// instead, where a failure undoes the write.
+// retry. (The store can also record inside a write's own transaction,
+// (*sqlstore.writer).appendActivity, where a failure undoes the write; no
+// write uses it yet.)
 func (s *Server) recordActivity(c *gin.Context, service *store.Service, e store.ActivityEntry, detail map[string]any) {
 	if service != nil {
 		e.ActorType, e.ActorLabel = store.ActorService, service.Name

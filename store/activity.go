@@ -70,9 +70,10 @@ type ActivityFilter struct {
 // ActivityStore is the activity log: every mutation of Sentinel recorded
 // with its actor, action, target, workspace and detail.
 //
-// Writes made by the store itself (workspaces, members, groups, resources,
-// roles) record their entry in their own transaction, so a change and its
-// entry commit or roll back together; AppendActivity is for the others.
+// Today the API records each mutation with AppendActivity once the write
+// has committed. sqlstore can also append inside a write's transaction
+// (writer.appendActivity), so a change and its entry commit or roll back
+// together; no write uses that yet.
 type ActivityStore interface {
 	// AppendActivity validates and stores one entry and returns it as
 	// stored (with its ID and CreatedAt). A malformed entry is
