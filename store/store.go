@@ -244,6 +244,7 @@ type Store interface {
 	// counts (directory.go).
 	DirectoryStore
 	UserRevocationStore // revoking every token of a user (users_revoke.go)
+	LoginStore          // proxy-mode login states, one-time codes, refresh families (login.go)
 
 	// Dialect returns "postgres" or "sqlite".
 	Dialect() string
