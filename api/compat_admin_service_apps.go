@@ -18,8 +18,9 @@ import (
 // and its key: the app's id is the service's id, its service_name the
 // service's name, its key the service's newest key (shown once, when
 // created or rotated). The display name, allowed origins and deactivation
-// are the service's app record (store.ServiceApp). Nothing reads
-// allowed_origins yet: the original fed them to its CORS middleware.
+// are the service's app record (store.ServiceApp). The allowed_origins of
+// active apps are the browser origins CORS admits (cors.go), as in the
+// original.
 
 // maxRotateGrace bounds rotate-key's grace_seconds.
 const maxRotateGrace = 30 * 24 * time.Hour
@@ -234,6 +235,7 @@ func (s *Server) admCreateServiceApp(c *gin.Context) {
 		s.admInternal(c, "create service app", err)
 		return
 	}
+	s.origins.invalidate()
 	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.created", TargetType: "service_app", TargetID: is.Service.ID},
 		map[string]any{"name": app.Name, "service_name": is.Service.Name, "key_prefix": is.Key.Prefix}})
 	c.JSON(http.StatusCreated, admServiceAppCreatedJSON{admServiceAppJSON: admServiceAppOf(is.Service, app, []store.Key{is.Key}), APIKey: is.Secret})
@@ -262,6 +264,7 @@ func (s *Server) admUpdateServiceApp(c *gin.Context) {
 		s.admInternal(c, "update service app", err)
 		return
 	}
+	s.origins.invalidate()
 	if !app.UpdatedAt.Equal(before.UpdatedAt) {
 		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.updated", TargetType: "service_app", TargetID: svc.ID},
 			map[string]any{"name": app.Name, "allowed_origins": app.AllowedOrigins}})
@@ -306,6 +309,7 @@ func (s *Server) admRotateServiceAppKey(c *gin.Context) {
 		s.admInternal(c, "rotate service app key", err)
 		return
 	}
+	s.origins.invalidate() // the app may have been activated
 	s.cfg.Keys.Invalidate(svc.ID)
 	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.key_rotated", TargetType: "service_app", TargetID: svc.ID},
 		map[string]any{"service_name": svc.Name, "key_prefix": is.Key.Prefix, "grace_seconds": int64(grace / time.Second)}})
@@ -333,6 +337,7 @@ func (s *Server) admDeactivateServiceApp(c *gin.Context) {
 		s.admInternal(c, "deactivate service app", err)
 		return
 	}
+	s.origins.invalidate()
 	s.cfg.Keys.Invalidate(svc.ID)
 	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.deactivated", TargetType: "service_app", TargetID: svc.ID},
 		map[string]any{"service_name": svc.Name}})
@@ -357,6 +362,7 @@ func (s *Server) admDeleteServiceApp(c *gin.Context) {
 		s.admInternal(c, "delete service app", err)
 		return
 	}
+	s.origins.invalidate()
 	s.cfg.Keys.Invalidate(svc.ID)
 	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.deleted", TargetType: "service_app", TargetID: svc.ID},
 		map[string]any{"name": app.Name, "service_name": svc.Name, "resources_deleted": del.Resources,

@@ -64,6 +64,12 @@ type Config struct {
 	// Version is reported by GET /admin/health (default: the module
 	// version of the build, or "dev").
 	Version string
+	// CORSOrigins are browser origins allowed besides the service apps'
+	// allowed_origins (cors.go).
+	CORSOrigins []string
+	// CORSRefresh bounds how stale the service apps' origins may be on
+	// this replica (default 10s).
+	CORSRefresh time.Duration
 }
 
 // Server serves the native /v1 API.
@@ -74,6 +80,8 @@ type Server struct {
 	router *gin.Engine
 	// started is when New ran: the uptime of GET /admin/health.
 	started time.Time
+	// origins are the browser origins allowed by CORS (cors.go).
+	origins *originSet
 }
 
 // New builds the routes.
@@ -88,9 +96,14 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, models: newModelCache(), started: time.Now()}
+	var apps func(context.Context) (map[string]store.ServiceApp, error)
+	if cfg.Store != nil {
+		apps = cfg.Store.ServiceApps
+	}
+	s.origins = newOriginSet(cfg.CORSOrigins, apps, cfg.CORSRefresh, s.log.Warn)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover, s.limitBody)
+	r.Use(s.recover, s.corsMiddleware(), s.limitBody)
 	if cfg.Registry != nil {
 		r.Use(httpMetrics(cfg.Registry))
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))

@@ -35,6 +35,9 @@ type Config struct {
 	KeyCacheTTL        time.Duration
 	MaxBodyBytes       int64
 	ConsistencyTimeout time.Duration
+	// CORSOrigins are browser origins allowed besides the service apps'
+	// allowed_origins (an admin UI, say).
+	CORSOrigins []string
 	// MaxDepth bounds resolution depth (default 25); deeper questions are
 	// refused as too complex.
 	MaxDepth int
@@ -104,6 +107,11 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	if cfg.KeyCacheTTL <= 0 {
 		cfg.KeyCacheTTL = 30 * time.Second
 	}
+	for _, o := range cfg.CORSOrigins {
+		if err := store.CheckOrigin(o); err != nil {
+			return nil, fmt.Errorf("--cors-origins: %w", err)
+		}
+	}
 	admin, generated, err := adminkey.Bootstrap(ctx, st, cfg.AdminKey)
 	if err != nil {
 		return nil, err
@@ -148,7 +156,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	}, func() float64 { return float64(stats.Revision) }))
 	apiCfg := api.Config{
 		Store: st, Engine: eng, Sync: syncer, Keys: auth, Admin: admin, Logger: cfg.Logger,
-		Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, ConsistencyTimeout: cfg.ConsistencyTimeout,
+		Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, ConsistencyTimeout: cfg.ConsistencyTimeout, CORSOrigins: cfg.CORSOrigins,
 		Tokens: id.tokens, PublicKeys: id.keys, Users: st, UserAuth: id.users,
 		IssuerURL: cfg.Identity.IssuerURL, JWKSMaxAge: cfg.Identity.JWKSMaxAge,
 	}

@@ -68,6 +68,7 @@ func newServe(g *globals) *cobra.Command {
 	f.DurationVar(&cfg.KeyCacheTTL, "key-cache-ttl", 30*time.Second, "how long a verified service key is cached (revocations reach all replicas at once through the changelog)")
 	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	f.DurationVar(&cfg.ConsistencyTimeout, "consistency-timeout", time.Second, "how long a read waits for a requested revision before 503")
+	f.StringSliceVar(&cfg.CORSOrigins, "cors-origins", nil, "browser origins allowed by CORS besides the service apps' allowed_origins (comma-separated, e.g. https://admin.example.com)")
 	f.IntVar(&cfg.MaxDepth, "max-depth", 25, "resolution depth limit: deeper questions are refused as too complex")
 	id := &cfg.Identity
 	f.StringVar(&id.IssuerURL, "issuer-url", "", "public base URL of this server, the iss of its tokens (default http://localhost:<port of --addr>)")
