@@ -75,7 +75,7 @@ type isoRoute struct {
 var isoPublic = map[string]string{
 	"GET /healthz":                          "liveness: a constant answer",
 	"GET /health":                           "the original's liveness: a constant answer",
-	"GET /readyz":                           "readiness: store reachability, revisions and model compile errors, no tenant rows",
+	"GET /readyz":                           "readiness: store reachability, revisions and a count of failing models, no tenant rows",
 	"GET /.well-known/jwks.json":            "the public signing keys, public by design",
 	"GET /.well-known/openid-configuration": "the public discovery document",
 	"GET /metrics":                          "Prometheus metrics labelled by route pattern and status class only",
