@@ -33,7 +33,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/sentinel-auth/sentinel/internal/testidp"
@@ -55,6 +57,7 @@ func main() {
 type config struct {
 	addr, clientID, clientSecret, plugin string
 	writeProviders                       string
+	anyUser                              string // email domain of users made up on demand
 	users                                []testidp.User
 	redirectURIs                         []string
 }
@@ -75,6 +78,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		}
 		return err
 	})
+	fs.StringVar(&c.anyUser, "any-user", "", `make up any unknown subject asked for at /dev/token as a user "<subject>@<this domain>" (for load tools)`)
 	fs.Func("redirect-uri", "another redirect URI for the client, for an app doing the browser flow (repeatable)", func(v string) error {
 		if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
 			return fmt.Errorf("redirect URI %q: want http(s)://…", v)
@@ -93,6 +97,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if c.clientSecret == "" {
 		c.clientSecret = rand.Text()
+	}
+	if c.anyUser != "" && (strings.ContainsAny(c.anyUser, "@, \t\r\n") || !strings.Contains(c.anyUser, ".")) {
+		return c, fmt.Errorf("--any-user %q: want an email domain such as bench.test", c.anyUser)
 	}
 	if len(c.users) == 0 {
 		c.users = []testidp.User{{Subject: "alice", Email: "alice@example.com", EmailVerified: true, Name: "Alice"}}
@@ -128,10 +135,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer idp.Close()
-	known := map[string]bool{}
+	known := &knownUsers{subjects: map[string]bool{}, domain: c.anyUser}
 	for _, u := range c.users {
 		idp.AddUser(u)
-		known[u.Subject] = true
+		known.subjects[u.Subject] = true
 	}
 	// A browser flow without login_hint (an app's own login) logs in the
 	// first user.
@@ -151,10 +158,37 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// knownUsers are the subjects /dev/token serves: those of --user, and
+// with --any-user any other that is a plain name, made up on first use.
+type knownUsers struct {
+	mu       sync.Mutex
+	subjects map[string]bool
+	domain   string
+}
+
+// subjectRe is the form of a subject --any-user makes up.
+var subjectRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// has reports whether sub is a user, adding it to the provider when
+// --any-user allows.
+func (k *knownUsers) has(idp *testidp.IdP, sub string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.subjects[sub] {
+		return true
+	}
+	if k.domain == "" || !subjectRe.MatchString(sub) {
+		return false
+	}
+	idp.AddUser(testidp.User{Subject: sub, Email: strings.ToLower(sub) + "@" + k.domain, EmailVerified: true, Name: sub})
+	k.subjects[sub] = true
+	return true
+}
+
 // tokenHandler answers GET /dev/token?sub=SUBJECT with a fresh ID token
 // for the user, in plain text, obtained through the provider's real
 // authorization-code flow.
-func tokenHandler(idp *testidp.IdP, known map[string]bool) http.Handler {
+func tokenHandler(idp *testidp.IdP, known *knownUsers) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sub := r.URL.Query().Get("sub")
 		switch {
@@ -165,7 +199,7 @@ func tokenHandler(idp *testidp.IdP, known map[string]bool) http.Handler {
 		case sub == "":
 			http.Error(w, "devidp: ?sub=SUBJECT is required", http.StatusBadRequest)
 			return
-		case !known[sub]:
+		case !known.has(idp, sub):
 			http.Error(w, fmt.Sprintf("devidp: no user %q (add one with --user)", sub), http.StatusNotFound)
 			return
 		}
@@ -190,6 +224,9 @@ func printBanner(w io.Writer, c config, idp *testidp.IdP, providers string) {
 	fmt.Fprintf(w, "client secret: %s\n", idp.ClientSecret())
 	for _, u := range c.users {
 		fmt.Fprintf(w, "user:          %s <%s> %s\n", u.Subject, u.Email, u.Name)
+	}
+	if c.anyUser != "" {
+		fmt.Fprintf(w, "any user:      any other subject S is made up as S@%s on first use\n", c.anyUser)
 	}
 	fmt.Fprintf(w, "ID token:      curl '%s/dev/token?sub=%s'\n", idp.Issuer(), c.users[0].Subject)
 	fmt.Fprintln(w)

@@ -146,6 +146,55 @@ func TestDevTokenVerifies(t *testing.T) {
 	}
 }
 
+// TestAnyUser: with --any-user, /dev/token makes up a user for an unknown
+// plain subject, with a verified email in that domain; other subjects are
+// still refused.
+func TestAnyUser(t *testing.T) {
+	d := startDevIdP(t, "--any-user", "bench.test")
+	ctx := context.Background()
+	prov, err := oidc.NewProvider(ctx, d.issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	v := prov.Verifier(&oidc.Config{ClientID: d.clientID})
+	for _, tc := range []struct {
+		sub    string
+		status int
+		email  string
+	}{
+		{"bench1-w0-u3", 200, "bench1-w0-u3@bench.test"},
+		{"Zed.Q_9", 200, "zed.q_9@bench.test"},
+		{"alice", 200, "alice@example.com"}, // the default user keeps her email
+		{"-dash-first", 404, ""},
+		{"two%20words", 404, ""},
+		{strings.Repeat("x", 65), 404, ""},
+	} {
+		t.Run(tc.sub, func(t *testing.T) {
+			status, body := httpGet(t, "GET", d.issuer+"/dev/token?sub="+tc.sub)
+			if status != tc.status {
+				t.Fatalf("/dev/token?sub=%s: %d %s, want %d", tc.sub, status, body, tc.status)
+			}
+			if status != 200 {
+				return
+			}
+			tok, err := v.Verify(ctx, strings.TrimSpace(body))
+			if err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			var c struct {
+				Email         string `json:"email"`
+				EmailVerified bool   `json:"email_verified"`
+			}
+			if err := tok.Claims(&c); err != nil {
+				t.Fatal(err)
+			}
+			if c.Email != tc.email || !c.EmailVerified {
+				t.Fatalf("claims %+v, want email %s verified", c, tc.email)
+			}
+		})
+	}
+}
+
 // TestProvidersSnippet checks the printed providers.yaml: the default
 // client and user, and the plugin's real path and checksum when it exists.
 func TestProvidersSnippet(t *testing.T) {
@@ -208,6 +257,7 @@ func TestFlags(t *testing.T) {
 		{"empty client id", []string{"--client-id", ""}},
 		{"redirect URI not a URL", []string{"--redirect-uri", "javascript:alert(1)"}},
 		{"stray argument", []string{"extra"}},
+		{"any-user not a domain", []string{"--any-user", "me@bench.test"}},
 		{"providers file unwritable", []string{"--write-providers", "/no/such/dir/providers.yaml"}},
 		{"address taken", nil}, // filled in below
 	}
