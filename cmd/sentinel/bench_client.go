@@ -31,9 +31,18 @@ func newBenchClient(base string, conns int) *benchClient {
 	return &benchClient{http: &http.Client{Transport: tr, Timeout: time.Minute}, base: base}
 }
 
-// do sends body (bytes, or a value to marshal) and reads the answer into
-// buf; status 0 means the request failed in transport.
+// do sends body (bytes, or a value to marshal) with key as the bearer
+// credential and reads the answer into buf; status 0 means the request
+// failed in transport.
 func (c *benchClient) do(ctx context.Context, method, path, key string, body any, buf *bytes.Buffer) (int, error) {
+	return c.doWith(ctx, method, path, bearer(key), body, buf)
+}
+
+// bearer is the header of a request authenticated by tok alone.
+func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+
+// doWith is do with the credentials in hdr (read only: it may be shared).
+func (c *benchClient) doWith(ctx context.Context, method, path string, hdr http.Header, body any, buf *bytes.Buffer) (int, error) {
 	var raw []byte
 	switch b := body.(type) {
 	case nil:
@@ -50,7 +59,9 @@ func (c *benchClient) do(ctx context.Context, method, path, key string, body any
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		return 0, err
@@ -65,8 +76,13 @@ func (c *benchClient) do(ctx context.Context, method, path, key string, body any
 
 // call is do for the setup requests: it fails unless the status is want.
 func (c *benchClient) call(ctx context.Context, method, path, key string, body any, want int, out any) error {
+	return c.callWith(ctx, method, path, bearer(key), body, want, out)
+}
+
+// callWith is call with the credentials in hdr.
+func (c *benchClient) callWith(ctx context.Context, method, path string, hdr http.Header, body any, want int, out any) error {
 	var buf bytes.Buffer
-	status, err := c.do(ctx, method, path, key, body, &buf)
+	status, err := c.doWith(ctx, method, path, hdr, body, &buf)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}

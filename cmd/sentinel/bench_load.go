@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/sentinel-auth/sentinel/gen"
 	"github.com/sentinel-auth/sentinel/revision"
 	"github.com/sentinel-auth/sentinel/tuple"
@@ -55,27 +53,11 @@ func loadDataset(ctx context.Context, c *benchClient, key string, d *gen.Dataset
 		}
 	}()
 
-	tty := isTerminal(progress)
-	bar := progressbar.NewOptions64(int64(d.Len()),
-		progressbar.OptionSetVisibility(tty),
-		progressbar.OptionSetWriter(progress),
-		progressbar.OptionSetDescription("loading"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("tuples"),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() {
-			if tty {
-				fmt.Fprintln(progress)
-			}
-		}),
-	)
+	bar := newLoadProgress(progress, d.Len(), "tuples")
 	start := time.Now()
 	var (
 		mu      sync.Mutex
 		maxRev  uint64
-		written int
 		loadErr error
 		wg      sync.WaitGroup
 	)
@@ -95,16 +77,7 @@ func loadDataset(ctx context.Context, c *benchClient, key string, d *gen.Dataset
 				if err != nil {
 					return
 				}
-				_ = bar.Add(len(batch))
-				if !tty { // a log, not a terminal: a line every 10%
-					mu.Lock()
-					before := written * 10 / d.Len()
-					written += len(batch)
-					if after := written * 10 / d.Len(); after > before {
-						fmt.Fprintf(progress, "loading: %d of %d tuples (%d%%) after %s\n", written, d.Len(), 100*written/d.Len(), time.Since(start).Round(time.Second))
-					}
-					mu.Unlock()
-				}
+				bar.add(len(batch))
 			}
 		}()
 	}
@@ -115,7 +88,7 @@ func loadDataset(ctx context.Context, c *benchClient, key string, d *gen.Dataset
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	_ = bar.Finish()
+	bar.finish()
 	took := time.Since(start)
 	fmt.Fprintf(out, "loaded %d tuples in %s (%.0f tuples/s), last revision %s\n",
 		d.Len(), took.Round(time.Millisecond), float64(d.Len())/took.Seconds(), revision.Encode(maxRev))
