@@ -30,6 +30,19 @@ type benchOptions struct {
 	duration time.Duration
 	mode     string
 	skipLoad bool
+
+	// The modes of the original's ACL routes (bench_acl*.go).
+	resources   int
+	workspaces  int
+	members     int
+	idpTokenURL string
+	provider    string
+}
+
+// aclMode reports whether the mode drives the original's /permissions
+// routes (bench_acl*.go) rather than the native API.
+func (o *benchOptions) aclMode() bool {
+	return o.mode == "permissions-check" || o.mode == "accessible"
 }
 
 // maxBenchDuration bounds --duration: the tool always stops by itself.
@@ -39,7 +52,7 @@ func newBench() *cobra.Command {
 	o := &benchOptions{}
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Load the generated benchmark dataset into a running server, then drive check and list and report latency",
+		Short: "Load a benchmark dataset into a running server, then drive it and report latency",
 		Long: `bench loads the dataset of package gen (users, nested groups, folder trees,
 documents, owner/editor/viewer grants; the same tuples for the same --tuples and
 --seed) into a running server on this machine through POST /v1/tuples, waits
@@ -50,7 +63,18 @@ answers differ from the generator's reference evaluator) and the errors by
 status.
 
 Without --key it creates the service with --admin-key, or, if the service
-exists, issues a new key for it (the others keep working).`,
+exists, issues a new key for it (the others keep working).
+
+--mode permissions-check and --mode accessible drive the original's
+POST /permissions/check (100 checks a request) and /permissions/accessible
+instead. They need --admin-key and an OpenID provider that hands out ID tokens
+(--idp-token-url, e.g. examples/devidp's /dev/token with --any-user), which the
+server knows as --provider: the tool signs --workspaces x --members users in
+through POST /v1/authz/token, creates their workspaces (POST /workspaces),
+adds the members (admin CSV import) and nested groups, registers --resources
+resources (POST /permissions/register, one a request) with shares, then
+measures with the users' authz tokens and compares every answer with the
+original's rules evaluated on the dataset.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBench(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -66,16 +90,21 @@ exists, issues a new key for it (the others keep working).`,
 	f.IntVar(&o.writers, "writers", 4, "concurrent requests while loading (100 tuples each)")
 	f.IntVar(&o.workers, "workers", 8, "concurrent requests while measuring")
 	f.DurationVar(&o.duration, "duration", 30*time.Second, "how long to measure")
-	f.StringVar(&o.mode, "mode", "check", "check, list or mixed (one list in ten requests)")
-	f.BoolVar(&o.skipLoad, "skip-load", false, "do not write the model and tuples (they are loaded already)")
+	f.StringVar(&o.mode, "mode", "check", "check, list or mixed (one list in ten requests); permissions-check or accessible (the original's ACL routes)")
+	f.BoolVar(&o.skipLoad, "skip-load", false, "do not write the model and tuples, or register the resources (they are loaded already)")
+	f.IntVar(&o.resources, "resources", 100_000, "ACL modes: registered resources")
+	f.IntVar(&o.workspaces, "workspaces", 100, "ACL modes: workspaces (the resources are spread over them)")
+	f.IntVar(&o.members, "members", 10, "ACL modes: members per workspace (an owner, an admin, two editors, viewers)")
+	f.StringVar(&o.idpTokenURL, "idp-token-url", "http://127.0.0.1:9009/dev/token", "ACL modes: GET <url>?sub=SUBJECT answers an ID token of that user (loopback only)")
+	f.StringVar(&o.provider, "provider", "devidp", "ACL modes: the server's name for that identity provider")
 	return cmd
 }
 
 func (o *benchOptions) validate() error {
 	switch o.mode {
-	case "check", "list", "mixed":
+	case "check", "list", "mixed", "permissions-check", "accessible":
 	default:
-		return fmt.Errorf("--mode %q: want check, list or mixed", o.mode)
+		return fmt.Errorf("--mode %q: want check, list, mixed, permissions-check or accessible", o.mode)
 	}
 	if o.workers < 1 || o.workers > 1024 {
 		return fmt.Errorf("--workers %d: want 1 to 1024", o.workers)
@@ -97,6 +126,9 @@ func (o *benchOptions) validate() error {
 		return fmt.Errorf("--url %q: sentinel bench only drives a server on this machine (localhost, 127.0.0.1, ::1)", o.url)
 	}
 	o.url = strings.TrimRight(o.url, "/")
+	if o.aclMode() {
+		return o.validateACL()
+	}
 	return nil
 }
 
@@ -122,6 +154,9 @@ func runBench(ctx context.Context, o *benchOptions, out, progress io.Writer) err
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if o.aclMode() {
+		return runACLBench(ctx, o, out, progress)
+	}
 	d, err := gen.Build(gen.Config{Tuples: o.tuples, Seed: o.seed})
 	if err != nil {
 		return err
@@ -145,7 +180,7 @@ func runBench(ctx context.Context, o *benchOptions, out, progress io.Writer) err
 	if err := waitApplied(ctx, c, key, checks[0], rev, out); err != nil {
 		return err
 	}
-	return drive(ctx, c, key, o, d, checks, out)
+	return drive(ctx, c, o, nativePlan(d, checks, o.mode, key), out)
 }
 
 // serviceKey creates the service, or issues a new key for it if it exists.
