@@ -120,55 +120,9 @@ type Result struct {
 // Exchange verifies the IdP token and provisions the user; with a
 // workspace it mints an authz token for it.
 func (e *Exchanger) Exchange(ctx context.Context, r Request) (Result, error) {
-	if r.Provider == "" {
-		return Result{}, fmt.Errorf("%w: provider is required", ErrUnknownProvider)
-	}
-	if strings.TrimSpace(r.IDPToken) == "" {
-		return Result{}, fmt.Errorf("%w: idp_token is empty", ErrInvalidToken)
-	}
-	id, err := e.verifier.Verify(ctx, r.Provider, r.IDPToken)
-	switch {
-	case errors.Is(err, plugins.ErrUnknownProvider):
-		return Result{}, fmt.Errorf("%w %q", ErrUnknownProvider, r.Provider)
-	case errors.Is(err, plugins.ErrInvalidToken):
+	u, id, err := e.SignIn(ctx, r.Provider, r.IDPToken, nil)
+	if err != nil {
 		return Result{}, err
-	case err != nil:
-		// The plugin failed (crashed, timed out): fail closed, as an
-		// outage rather than a verdict on the token.
-		return Result{}, fmt.Errorf("verify identity token with provider %q: %w", r.Provider, err)
-	}
-	if id.Subject == "" {
-		return Result{}, fmt.Errorf("%w: the provider returned no subject", ErrInvalidToken)
-	}
-	if id.Email == "" || !id.EmailVerified {
-		return Result{}, ErrEmailUnverified
-	}
-	if id.Claims == nil {
-		id.Claims = map[string]any{}
-	}
-	claims, err := json.Marshal(id.Claims)
-	if err != nil {
-		return Result{}, fmt.Errorf("encode identity claims: %w", err)
-	}
-	u, created, err := e.users.ProvisionUser(ctx, store.IdentitySighting{
-		Provider: id.Provider, Subject: id.Subject, Issuer: id.Issuer,
-		Email: id.Email, Name: id.Name, AvatarURL: id.Picture, Claims: claims,
-	})
-	if errors.Is(err, store.ErrEmailTaken) {
-		return Result{}, ErrEmailTaken
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("provision user: %w", err)
-	}
-	if !u.Active {
-		return Result{}, ErrInactive
-	}
-	if created {
-		// Invitations wait for the invitee's first sign-in. (Later ones
-		// to a known email become memberships at once.)
-		if _, err := e.users.AcceptInvitations(ctx, u.ID, u.Email); err != nil {
-			return Result{}, fmt.Errorf("accept invitations of user %s: %w", u.ID, err)
-		}
 	}
 	res := Result{User: u, Identity: id}
 	if r.WorkspaceID == "" {
@@ -193,6 +147,73 @@ func (e *Exchanger) Exchange(ctx context.Context, r Request) (Result, error) {
 		UserID: u.ID, IdpSub: id.Subject, ServiceID: r.ServiceID, Service: r.ServiceName,
 		Workspace: w, Groups: groups, Actions: actions,
 	})
+}
+
+// SignIn verifies an IdP token with the provider's plugin and provisions
+// its user: on first sight a new user, whose pending invitations become
+// memberships. It is the one sign-in path of AuthZ mode and of proxy-mode
+// login. check, when set, inspects the verified identity before anything
+// is written (proxy-mode login checks the ID token's nonce there); its
+// error is returned as is. The errors are Exchange's: ErrUnknownProvider,
+// ErrInvalidToken, ErrEmailUnverified, ErrEmailTaken, ErrInactive, or a
+// failure to verify or to store.
+func (e *Exchanger) SignIn(ctx context.Context, provider, rawToken string, check func(plugins.Identity) error) (store.User, plugins.Identity, error) {
+	if provider == "" {
+		return store.User{}, plugins.Identity{}, fmt.Errorf("%w: provider is required", ErrUnknownProvider)
+	}
+	if strings.TrimSpace(rawToken) == "" {
+		return store.User{}, plugins.Identity{}, fmt.Errorf("%w: idp_token is empty", ErrInvalidToken)
+	}
+	id, err := e.verifier.Verify(ctx, provider, rawToken)
+	switch {
+	case errors.Is(err, plugins.ErrUnknownProvider):
+		return store.User{}, plugins.Identity{}, fmt.Errorf("%w %q", ErrUnknownProvider, provider)
+	case errors.Is(err, plugins.ErrInvalidToken):
+		return store.User{}, plugins.Identity{}, err
+	case err != nil:
+		// The plugin failed (crashed, timed out): fail closed, as an
+		// outage rather than a verdict on the token.
+		return store.User{}, plugins.Identity{}, fmt.Errorf("verify identity token with provider %q: %w", provider, err)
+	}
+	if id.Subject == "" {
+		return store.User{}, plugins.Identity{}, fmt.Errorf("%w: the provider returned no subject", ErrInvalidToken)
+	}
+	if id.Email == "" || !id.EmailVerified {
+		return store.User{}, plugins.Identity{}, ErrEmailUnverified
+	}
+	if check != nil {
+		if err := check(id); err != nil {
+			return store.User{}, plugins.Identity{}, err
+		}
+	}
+	if id.Claims == nil {
+		id.Claims = map[string]any{}
+	}
+	claims, err := json.Marshal(id.Claims)
+	if err != nil {
+		return store.User{}, plugins.Identity{}, fmt.Errorf("encode identity claims: %w", err)
+	}
+	u, created, err := e.users.ProvisionUser(ctx, store.IdentitySighting{
+		Provider: id.Provider, Subject: id.Subject, Issuer: id.Issuer,
+		Email: id.Email, Name: id.Name, AvatarURL: id.Picture, Claims: claims,
+	})
+	if errors.Is(err, store.ErrEmailTaken) {
+		return store.User{}, plugins.Identity{}, ErrEmailTaken
+	}
+	if err != nil {
+		return store.User{}, plugins.Identity{}, fmt.Errorf("provision user: %w", err)
+	}
+	if !u.Active {
+		return store.User{}, plugins.Identity{}, ErrInactive
+	}
+	if created {
+		// Invitations wait for the invitee's first sign-in. (Later ones
+		// to a known email become memberships at once.)
+		if _, err := e.users.AcceptInvitations(ctx, u.ID, u.Email); err != nil {
+			return store.User{}, plugins.Identity{}, fmt.Errorf("accept invitations of user %s: %w", u.ID, err)
+		}
+	}
+	return u, id, nil
 }
 
 // Mint issues a workspace-less authz token for an exchange's user: the
