@@ -17,7 +17,14 @@ import (
 // The original Sentinel's routes (../shared/COMPAT.md): its paths, status
 // codes and JSON shapes, errors as {"detail": "..."}.
 
+// failDetail answers an error of the original's handlers: {"detail": ...},
+// or the native envelope when the handler serves a native route
+// (native_mode.go).
 func failDetail(c *gin.Context, status int, detail string) {
+	if isNative(c) {
+		failNative(c, status, detail)
+		return
+	}
 	c.AbortWithStatusJSON(status, gin.H{"detail": detail})
 }
 
@@ -43,8 +50,13 @@ func (s *Server) compatServiceAuth(c *gin.Context) {
 }
 
 // bindLenient decodes a JSON body like the original's pydantic models:
-// unknown fields are ignored, malformed JSON is a 422.
+// unknown fields are ignored, malformed JSON is a 422. On a native route it
+// decodes strictly instead (bind: unknown fields, an empty body or trailing
+// data are a 400).
 func bindLenient(c *gin.Context, v any) bool {
+	if isNative(c) {
+		return bind(c, v)
+	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err == nil {
 		err = json.Unmarshal(body, v)

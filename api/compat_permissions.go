@@ -207,6 +207,7 @@ func (p *compatPerm) check(c *gin.Context) {
 	}
 	for i := range items {
 		it := &items[i]
+		defaultService(c, &it.ServiceName)
 		err := errors.Join(
 			permName(fmt.Sprintf("checks[%d].service_name", i), it.ServiceName),
 			permName(fmt.Sprintf("checks[%d].resource_type", i), it.ResourceType),

@@ -75,6 +75,7 @@ func (p *compatPerm) accessible(c *gin.Context) {
 	if !bindLenient(c, &req) {
 		return
 	}
+	defaultService(c, &req.ServiceName)
 	wid, idErr := permUUID("workspace_id", req.WorkspaceID)
 	err := errors.Join(permName("service_name", req.ServiceName), permName("resource_type", req.ResourceType),
 		permAction("action", req.Action), idErr)

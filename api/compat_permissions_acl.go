@@ -110,6 +110,7 @@ func (p *compatPerm) register(c *gin.Context) {
 	if req.Visibility == "" {
 		req.Visibility = string(store.VisibilityWorkspace)
 	}
+	defaultService(c, &req.ServiceName)
 	var rid, wid, owner string
 	var e1, e2, e3, e4 error
 	rid, e1 = permUUID("resource_id", req.ResourceID)
@@ -195,10 +196,15 @@ func (p *compatPerm) setVisibility(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res, ok := p.byID(c)
-	if !ok {
-		return
+	if res, ok := p.byID(c); ok {
+		p.applyVisibility(c, res, vis)
 	}
+}
+
+// applyVisibility sets the resource's visibility and answers with it: the
+// core of both visibility routes (by registration id here, by key on the
+// native API).
+func (p *compatPerm) applyVisibility(c *gin.Context, res store.Resource, vis store.Visibility) {
 	ctx := c.Request.Context()
 	updated, err := p.s.cfg.Store.SetResourceVisibility(ctx, res.ID, vis)
 	if errors.Is(err, store.ErrNotFound) {
@@ -280,10 +286,15 @@ func (p *compatPerm) share(c *gin.Context) {
 		failDetail(c, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	res, ok := p.byID(c)
-	if !ok {
-		return
+	if res, ok := p.byID(c); ok {
+		p.shareWith(c, res, req)
 	}
+}
+
+// shareWith grants the share of a validated request on the resource, for
+// the token's user: the core of both share routes (by registration id
+// here, by key on the native API).
+func (p *compatPerm) shareWith(c *gin.Context, res store.Resource, req shareRequest) {
 	claims := permClaims(c)
 	if res.WorkspaceID != claims.WorkspaceID {
 		failDetail(c, http.StatusForbidden, "Resource belongs to another workspace")
@@ -331,12 +342,16 @@ func (p *compatPerm) unshare(c *gin.Context) {
 		failDetail(c, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	res, ok := p.byID(c)
-	if !ok {
-		return
+	if res, ok := p.byID(c); ok {
+		p.unshareFrom(c, res, req)
 	}
+}
+
+// unshareFrom removes the grantee's share of the resource: the core of
+// both unshare routes (by registration id here, by key on the native API).
+func (p *compatPerm) unshareFrom(c *gin.Context, res store.Resource, req shareRequest) {
 	ctx := c.Request.Context()
-	err = p.s.cfg.Store.UnshareResource(ctx, res.ID, store.GranteeType(req.GranteeType), req.GranteeID)
+	err := p.s.cfg.Store.UnshareResource(ctx, res.ID, store.GranteeType(req.GranteeType), req.GranteeID)
 	if errors.Is(err, store.ErrNotFound) {
 		failDetail(c, http.StatusNotFound, "Share not found")
 		return
@@ -354,9 +369,14 @@ func (p *compatPerm) unshare(c *gin.Context) {
 
 // byKey loads the resource of the path /permissions/resource/{svc}/{type}/{id}:
 // 422 for an id that is not a UUID (FastAPI validates the path first), 403
-// for another service than the key's, 404 if it is not registered.
+// for another service than the key's, 404 if it is not registered. The
+// native paths (/v1/resources/{type}/{id}) have no service: it is the
+// key's.
 func (p *compatPerm) byKey(c *gin.Context) (store.Resource, bool) {
 	svc, typ := c.Param("service"), c.Param("type")
+	if svc == "" {
+		svc = service(c).Name
+	}
 	rid, err := permUUID("resource_id", c.Param("rid"))
 	if err != nil {
 		failDetail(c, http.StatusUnprocessableEntity, err.Error())
@@ -410,93 +430,4 @@ func (p *compatPerm) deregister(c *gin.Context) {
 	p.record(c, nil, store.ActivityEntry{Action: actionResourceDeregistered, TargetType: targetResource,
 		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{"shares": len(res.Shares)}))
 	c.Status(http.StatusNoContent)
-}
-
-type enrichedShareJSON struct {
-	shareJSON
-	GranteeName   *string `json:"grantee_name"`
-	GranteeEmail  *string `json:"grantee_email"`
-	GrantedByName *string `json:"granted_by_name"`
-}
-
-type enrichedResourceJSON struct {
-	resourcePermissionJSON
-	OwnerName  *string             `json:"owner_name"`
-	OwnerEmail *string             `json:"owner_email"`
-	Shares     []enrichedShareJSON `json:"shares"`
-}
-
-// enriched is GET /permissions/resource/{svc}/{type}/{id}/enriched (SK):
-// the ACL with the names and emails of the owner, the grantees (a group's
-// name; no email) and the granters; null for a user or group gone since.
-func (p *compatPerm) enriched(c *gin.Context) {
-	res, ok := p.byKey(c)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	users := map[string]*store.User{}
-	user := func(id string) (*store.User, error) {
-		if u, ok := users[id]; ok || id == "" {
-			return u, nil
-		}
-		u, err := p.s.cfg.Store.UserByID(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			users[id] = nil
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("user %s: %w", id, err)
-		}
-		users[id] = &u
-		return &u, nil
-	}
-	name := func(u *store.User) *string {
-		if u == nil {
-			return nil
-		}
-		return &u.Name
-	}
-	email := func(u *store.User) *string {
-		if u == nil {
-			return nil
-		}
-		return &u.Email
-	}
-	base := resourceOut(res)
-	owner, err := user(res.OwnerID)
-	if err != nil {
-		p.unavailable(c, "permissions/enriched", err)
-		return
-	}
-	out := enrichedResourceJSON{resourcePermissionJSON: base, OwnerName: name(owner), OwnerEmail: email(owner),
-		Shares: make([]enrichedShareJSON, len(res.Shares))}
-	for i, sh := range res.Shares {
-		e := enrichedShareJSON{shareJSON: base.Shares[i]}
-		if sh.GranteeType == store.GranteeUser {
-			u, err := user(sh.GranteeID)
-			if err != nil {
-				p.unavailable(c, "permissions/enriched", err)
-				return
-			}
-			e.GranteeName, e.GranteeEmail = name(u), email(u)
-		} else {
-			g, err := p.s.cfg.Store.Group(ctx, sh.GranteeID)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				p.unavailable(c, "permissions/enriched: group", err)
-				return
-			}
-			if err == nil {
-				e.GranteeName = &g.Name
-			}
-		}
-		by, err := user(sh.GrantedBy)
-		if err != nil {
-			p.unavailable(c, "permissions/enriched", err)
-			return
-		}
-		e.GrantedByName = name(by)
-		out.Shares[i] = e
-	}
-	c.JSON(http.StatusOK, out)
 }

@@ -55,6 +55,7 @@ func (p *compatPerm) registerActions(c *gin.Context) {
 	if !bindLenient(c, &req) {
 		return
 	}
+	defaultService(c, &req.ServiceName)
 	err := permName("service_name", req.ServiceName)
 	if req.Actions == nil {
 		err = errors.Join(err, errors.New("actions: field required"))
@@ -139,6 +140,7 @@ func (p *compatPerm) checkAction(c *gin.Context) {
 	if !bindLenient(c, &req) {
 		return
 	}
+	defaultService(c, &req.ServiceName)
 	var more error
 	if req.Action == "" {
 		more = errors.New("action: field required")
@@ -194,7 +196,9 @@ func (p *compatPerm) rolesGranting(ctx context.Context, serviceName, workspaceID
 // userActions is GET /roles/user-actions (SK+U): every action of the
 // service the token's user may do in the workspace.
 func (p *compatPerm) userActions(c *gin.Context) {
-	wid, ok := p.rbacScope(c, c.Query("service_name"), c.Query("workspace_id"), nil)
+	name := c.Query("service_name")
+	defaultService(c, &name)
+	wid, ok := p.rbacScope(c, name, c.Query("workspace_id"), nil)
 	if !ok {
 		return
 	}

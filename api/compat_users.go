@@ -24,19 +24,26 @@ const userClaimsCtx = "sentinel.user"
 // compatUserAuth is the original's JWT authentication of user routes.
 // Revoked tokens and deactivated users are refused here like forged ones.
 func (s *Server) compatUserAuth(c *gin.Context) {
-	if s.cfg.UserAuth == nil {
-		failDetail(c, http.StatusUnauthorized, "Not authenticated")
-		return
-	}
-	bearer := ""
+	s.authenticateUser(c, bearerToken(c), strings.TrimSpace(c.GetHeader("X-Authz-Token")))
+}
+
+// bearerToken is the token of "Authorization: Bearer", or "".
+func bearerToken(c *gin.Context) string {
 	if h := c.GetHeader("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		bearer = strings.TrimSpace(h[7:])
+		return strings.TrimSpace(h[7:])
 	}
-	if bearer == "" {
+	return ""
+}
+
+// authenticateUser authenticates the user of a request from its bearer
+// (and, for the IdP + authz pair, authz token) and puts the claims in the
+// context, or answers 401 (503 if the check itself failed).
+func (s *Server) authenticateUser(c *gin.Context, bearer, authz string) {
+	if s.cfg.UserAuth == nil || bearer == "" {
 		failDetail(c, http.StatusUnauthorized, "Not authenticated")
 		return
 	}
-	claims, err := s.cfg.UserAuth.Authenticate(c.Request.Context(), bearer, strings.TrimSpace(c.GetHeader("X-Authz-Token")))
+	claims, err := s.cfg.UserAuth.Authenticate(c.Request.Context(), bearer, authz)
 	if err != nil {
 		if errors.Is(err, sentineltoken.ErrInvalidToken) {
 			failDetail(c, http.StatusUnauthorized, "Invalid token: "+strings.TrimPrefix(err.Error(), sentineltoken.ErrInvalidToken.Error()+": "))
