@@ -142,6 +142,10 @@ func New(cfg Config) *Server {
 	// compat_admin_apps.go, compat_admin_service_apps.go).
 	s.compatAdminAccessRoutes(r)
 
+	// The native /v1 workspaces, members, groups, resources and RBAC routes,
+	// on the original's handlers in native mode (native_routes.go).
+	s.nativeDirectoryRoutes(r)
+
 	v1 := r.Group("/v1", s.serviceAuth)
 	v1.POST("/authz/token", s.authzToken)
 	v1.POST("/tokens/introspect", s.introspect)
