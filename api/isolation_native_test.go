@@ -14,7 +14,8 @@ import (
 // own service only: another service's model, tuples and changes are not
 // there for it (a read finds nothing, a delete is a 409), and another
 // service's tokens are inactive for it. /v1/admin takes the admin
-// credential only.
+// credential only. The native workspace, resource and RBAC routes' cases
+// are in isolation_native_dir_test.go.
 
 // v1 is a request with the service's key (X-Service-Key) and a body.
 func v1(path string, svc func(w *isoWorld) isoService, body func(w *isoWorld) any) func(w *isoWorld) isoReq {
@@ -120,6 +121,7 @@ func isoNativeRoutes() []isoRoute {
 			isoCase{name: "control: service two", req: v1("/v1/tokens/introspect", two, twosToken), status: 200, check: wantBody("active", true)}),
 		revokeRoute(route, twosToken),
 	}
+	routes = append(routes, isoNativeDirectoryRoutes()...) // isolation_native_dir_test.go
 	return append(routes, isoAdminRoutes()...)
 }
 
