@@ -9,24 +9,33 @@ import (
 
 // compatAdminAuth is the original's Admin authentication for /admin/*
 // (COMPAT.md "### Admin"): our admin credential (Authorization: Bearer
-// <admin key> or X-Admin-Key), errors as {"detail"}. Mutations (POST, PUT,
-// PATCH, DELETE) must also carry X-Requested-With, the original's CSRF guard
-// ("plus X-Requested-With on mutations"); it is checked after the credential
-// so an anonymous caller always learns only "401".
-//
-// TODO(issue 5): the original also accepts its admin_token cookie, issued by
-// the proxy-mode admin login. Proxy-mode login does not exist yet; add the
-// cookie path here when it does (the X-Requested-With rule matters most for
-// that cookie flow, and is enforced already so clients are not surprised).
+// <admin key> or X-Admin-Key), or the original's admin_token cookie that
+// the admin login sets (compat_auth_admin.go), errors as {"detail"}. A
+// request that presents an admin key is judged by it alone. Mutations
+// (POST, PUT, PATCH, DELETE) must also carry X-Requested-With, the
+// original's CSRF guard ("plus X-Requested-With on mutations"): a cookie
+// rides along with any cross-site request, that header never does. It is
+// checked after the credential so an anonymous caller always learns only
+// "401". A cookie-authenticated request acts as its administrator in the
+// activity log.
 func (s *Server) compatAdminAuth(c *gin.Context) {
 	secret := credential(c, "X-Admin-Key")
-	if secret == "" {
-		failDetail(c, http.StatusUnauthorized, "Not authenticated")
-		return
-	}
-	if s.cfg.Admin == nil || !s.cfg.Admin.Verify(secret) {
-		failDetail(c, http.StatusUnauthorized, "Invalid admin credentials")
-		return
+	switch {
+	case secret != "":
+		if s.cfg.Admin == nil || !s.cfg.Admin.Verify(secret) {
+			failDetail(c, http.StatusUnauthorized, "Invalid admin credentials")
+			return
+		}
+	default:
+		u, ok, handled := s.adminFromCookie(c)
+		if handled {
+			return
+		}
+		if !ok {
+			failDetail(c, http.StatusUnauthorized, "Not authenticated")
+			return
+		}
+		withAdminActor(c, u)
 	}
 	if isMutation(c.Request.Method) && strings.TrimSpace(c.GetHeader("X-Requested-With")) == "" {
 		failDetail(c, http.StatusForbidden, "Missing X-Requested-With header")

@@ -93,6 +93,9 @@ type admEntry struct {
 
 func (s *Server) admRecord(ctx context.Context, e admEntry) {
 	e.ActorType, e.ActorID, e.ActorLabel = store.ActorAdmin, "", adminLabel
+	if a, ok := adminActorOf(ctx); ok { // an administrator signed in with the admin_token cookie: a person
+		e.ActorType, e.ActorID, e.ActorLabel = store.ActorUser, a.id, a.label
+	}
 	var err error
 	if e.Detail, err = json.Marshal(e.detail); err == nil {
 		_, err = s.cfg.Store.AppendActivity(ctx, e.ActivityEntry)

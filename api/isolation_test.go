@@ -38,6 +38,7 @@ type isoReq struct {
 	bearer       string // Authorization: Bearer
 	authz        string // X-Authz-Token
 	xrw          bool   // X-Requested-With (the admin routes' CSRF guard)
+	cookie       string // the admin_token cookie
 	body         any
 }
 
@@ -79,6 +80,7 @@ var isoPublic = map[string]string{
 	"GET /.well-known/jwks.json":            "the public signing keys, public by design",
 	"GET /.well-known/openid-configuration": "the public discovery document",
 	"GET /metrics":                          "Prometheus metrics labelled by route pattern and status class only",
+	"GET /auth/providers":                   "the names of the login providers, the same for every caller",
 }
 
 // ctl is the changes of a control: the head and activity, plus sections.
@@ -113,6 +115,7 @@ func isoTable() []isoRoute {
 	out = append(out, isoWorkspaceRoutes()...)
 	out = append(out, isoPermissionRoutes()...)
 	out = append(out, isoNativeRoutes()...)
+	out = append(out, isoLoginRoutes()...)
 	return out
 }
 
@@ -217,6 +220,9 @@ func (w *isoWorld) send(req isoReq) testenv.Response {
 	}
 	if req.xrw {
 		h["X-Requested-With"] = "XMLHttpRequest"
+	}
+	if req.cookie != "" {
+		h["Cookie"] = "admin_token=" + req.cookie
 	}
 	return testenv.DoHeaders(w.t, req.method, w.url+req.path, h, req.body)
 }

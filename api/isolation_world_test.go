@@ -69,6 +69,7 @@ type isoWorld struct {
 	dual, outsider isoUser
 
 	idTokens map[string]string // IdP ID tokens by subject
+	login    *isoLoginWorld    // the login routes' client apps, admin and fake GitHub
 	// secrets are strings only B's members and service two may see.
 	secrets []string
 }
@@ -85,18 +86,25 @@ func newIsoWorld(t *testing.T, st store.Store) *isoWorld {
 	t.Cleanup(cancel)
 	idp := testidp.Start(t)
 	plugin, sum := testenv.PluginBinary(t, "oidc")
+	// The server's URL is its issuer: the login routes' IdP callbacks
+	// must reach it (isolation_login_test.go).
+	srv := httptest.NewUnstartedServer(nil)
 	id := apptest.Identity(t)
+	id.IssuerURL = "http://" + srv.Listener.Addr().String()
 	id.Providers = []plugins.ProviderConfig{{Name: isoProvider, Plugin: plugin, SHA256: sum,
 		Settings: map[string]any{"issuer": idp.Issuer(), "client_ids": []string{idp.ClientID()}}}}
+	logins := isoLoginConfig(t, idp, &id)
 	cfg := app.Config{AdminKey: adminKey, Identity: id}
 	a, err := app.New(ctx, st, cfg)
 	if err != nil {
+		srv.Listener.Close()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv.Config.Handler = a.Handler
+	srv.Start()
 	t.Cleanup(srv.Close)
 	w := &isoWorld{t: t, ctx: ctx, url: srv.URL, st: st, app: a, idp: idp,
-		tokens: apptest.NewTokens(t, st, cfg.Identity), idTokens: map[string]string{}}
+		tokens: apptest.NewTokens(t, st, cfg.Identity), idTokens: map[string]string{}, login: logins}
 
 	w.one = w.service("svc-one", "onlyone", "doc:one-secret")
 	w.two = w.service("svc-two", "onlytwo", "doc:two-secret")
@@ -112,6 +120,7 @@ func newIsoWorld(t *testing.T, st store.Store) *isoWorld {
 	for _, u := range []isoUser{b.owner, b.admin, b.editor, b.viewer} {
 		w.secrets = append(w.secrets, u.id, u.email, u.name)
 	}
+	w.loginSetup()
 	w.synced()
 	return w
 }

@@ -58,6 +58,12 @@ type Config struct {
 	Users UserAdmin
 	// UserAuth authenticates the original's user routes; nil refuses them.
 	UserAuth UserAuthenticator
+	// Login runs proxy-mode login, the admin login and the GitHub login
+	// (compat_auth_login.go); nil answers their routes 404.
+	Login LoginFlows
+	// AdminURL is where the admin login sends the browser once the
+	// admin_token cookie is set; empty answers with the admin's JSON.
+	AdminURL string
 	// RedisPing checks the shared Redis for GET /admin/health; nil means
 	// no Redis is configured ("not_configured").
 	RedisPing func(ctx context.Context) error
@@ -121,6 +127,10 @@ func New(cfg Config) *Server {
 	r.GET("/.well-known/openid-configuration", s.openIDConfiguration)
 	r.POST("/authz/resolve", s.compatServiceAuth, s.authzResolve)
 	r.GET("/users/me", s.compatUserAuth, s.usersMe)
+
+	// The original's proxy-mode, admin and GitHub login routes
+	// (compat_auth_login.go, compat_auth_admin.go, compat_authz_github.go).
+	s.compatLoginRoutes(r)
 
 	// The original's /workspaces, members and groups routes and PATCH
 	// /users/me (compat_workspaces.go).

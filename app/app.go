@@ -20,6 +20,7 @@ import (
 	"github.com/sentinel-auth/sentinel/engine"
 	"github.com/sentinel-auth/sentinel/identity/adminkey"
 	"github.com/sentinel-auth/sentinel/identity/keys"
+	"github.com/sentinel-auth/sentinel/identity/login"
 	"github.com/sentinel-auth/sentinel/identity/servicekey"
 	"github.com/sentinel-auth/sentinel/identity/userstatus"
 	"github.com/sentinel-auth/sentinel/plugins"
@@ -80,6 +81,13 @@ type IdentityConfig struct {
 	RedisPrefix string
 	// Providers are the identity providers (verifier plugins).
 	Providers []plugins.ProviderConfig
+	// Logins are the providers' login blocks: proxy-mode login, the admin
+	// login and the GitHub login run only for providers that have one.
+	Logins []login.Config
+	// AdminURL is where the admin login sends the browser once the
+	// admin_token cookie is set; empty answers the callback with the
+	// admin's JSON instead.
+	AdminURL string
 }
 
 // App is a running Sentinel (datasync tailing) ready to serve HTTP.
@@ -166,6 +174,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	}
 	if id.exchanger != nil { // a nil *Exchanger in the interface would not be nil
 		apiCfg.Exchanger = id.exchanger
+	}
+	if id.login != nil { // likewise
+		apiCfg.Login, apiCfg.AdminURL = id.login, cfg.Identity.AdminURL
 	}
 	srv := api.New(apiCfg)
 	return &App{

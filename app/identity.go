@@ -13,6 +13,7 @@ import (
 	"github.com/sentinel-auth/sentinel/identity"
 	"github.com/sentinel-auth/sentinel/identity/exchange"
 	"github.com/sentinel-auth/sentinel/identity/keys"
+	"github.com/sentinel-auth/sentinel/identity/login"
 	"github.com/sentinel-auth/sentinel/identity/token"
 	"github.com/sentinel-auth/sentinel/identity/userstatus"
 	"github.com/sentinel-auth/sentinel/plugins"
@@ -26,6 +27,7 @@ type identityParts struct {
 	users         *identity.Authenticator
 	exchanger     *exchange.Exchanger // nil without providers
 	host          *plugins.Host       // nil without providers
+	login         *login.Service      // nil without login blocks
 	createdMaster bool
 	rdb           *redis.Client
 }
@@ -118,6 +120,11 @@ func newIdentity(ctx context.Context, st store.Store, users *userstatus.Cache, m
 		}
 		p.exchanger = exchange.New(p.host, st, members, p.tokens)
 		idp = p.host
+	}
+	p.login, err = newLogin(ctx, st, p.exchanger, members, loginParts{issuer, verifier, deny}, cfg, log)
+	if err != nil {
+		p.close()
+		return nil, err
 	}
 	p.users = identity.NewAuthenticator(verifier, idp, st)
 	go func() {

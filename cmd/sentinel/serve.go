@@ -37,9 +37,11 @@ func newServe(g *globals) *cobra.Command {
 				id.IssuerURL = defaultIssuer(addr)
 			}
 			if providersFile != "" {
-				if id.Providers, err = app.LoadProviders(providersFile); err != nil {
+				p, err := app.LoadProvidersFile(providersFile, nil)
+				if err != nil {
 					return err
 				}
+				id.Providers, id.Logins = p.Plugins, p.Logins
 			}
 			ctx := cmd.Context()
 			st, err := g.openStore(ctx)
@@ -80,6 +82,7 @@ func newServe(g *globals) *cobra.Command {
 	f.StringVar(&id.RedisURL, "redis-url", "", "Redis URL (redis://host:6379/0) shared by replicas for the IdP key cache and the token denylist; empty keeps both in process")
 	f.DurationVar(&id.IdPJWKSRefresh, "idp-jwks-refresh", 5*time.Second, "least time between two refetches of an identity provider's JWKS for an unknown key id")
 	f.StringVar(&providersFile, "providers-file", "", "YAML or JSON file listing the identity providers (verifier plugins); see README")
+	f.StringVar(&id.AdminURL, "admin-url", "", "where the admin login sends the browser once the admin_token cookie is set (default: answer with the admin as JSON)")
 	return cmd
 }
 
