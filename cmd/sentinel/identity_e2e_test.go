@@ -264,8 +264,24 @@ func TestIdentityEndToEnd(t *testing.T) {
 		if out, err := exec.Command("pkill", "-KILL", "-P", fmt.Sprint(s.srv.PID())).CombinedOutput(); err != nil {
 			t.Fatalf("pkill: %v %s", err, out)
 		}
-		// The host notices the dead process and starts a new one.
-		testenv.Must(t, 200, s.exchange(t, "corp", s.corp.IDToken(t, "anne-sub")))
+		// A call that reaches the dead process before the host noticed its
+		// exit fails closed (503, never a token); the host then starts a
+		// new process, so a later call succeeds. The bound only keeps a
+		// broken restart from hanging the test.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			r := s.exchange(t, "corp", s.corp.IDToken(t, "anne-sub"))
+			if r.Status == 200 {
+				break
+			}
+			if r.Status != 503 || r.Body["authz_token"] != nil {
+				t.Fatalf("exchange after the plugin was killed = %d %s, want 503 or 200", r.Status, r.Raw)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the plugin was not restarted within 30s: last answer %d %s", r.Status, r.Raw)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 }
 
