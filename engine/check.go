@@ -74,7 +74,7 @@ func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error
 			return nil, fmt.Errorf("%w: contextual tuple %d (%s): %v", ErrInvalidRequest, i, t, err)
 		}
 		ov.add(serviceID, t)
-		if _, ok := c.closables[[2]string{t.Object.Type, t.Relation}]; ok {
+		if _, ok := c.closables[[2]string{t.Object.Type, t.Relation}]; ok || c.chains.touches(t.Object.Type, t.Relation) {
 			ov.careful = true
 		}
 	}
@@ -87,12 +87,7 @@ func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error
 // a membership relation. If the service's model is replaced meanwhile, it
 // evaluates again on the new one.
 func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object tuple.Object, relation string, user tuple.User) (bool, error) {
-	input := ast.NewObject(
-		ast.Item(ast.InternedTerm("id"), ast.StringTerm(object.ID)),
-		ast.Item(ast.InternedTerm("utype"), ast.StringTerm(user.Type)),
-		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(user.ID)),
-		ast.Item(ast.InternedTerm("urel"), ast.StringTerm(user.Relation)),
-	)
+	input := evalInput(object, user)
 	careful := overlay != nil && overlay.careful
 	var (
 		allowed bool
@@ -117,6 +112,16 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 		return false, fmt.Errorf("evaluate %s#%s@%s: %w", object, relation, user, err)
 	}
 	return allowed, nil
+}
+
+// evalInput is the input of the compiled queries (see package compiler).
+func evalInput(object tuple.Object, user tuple.User) ast.Object {
+	return ast.NewObject(
+		ast.Item(ast.InternedTerm("id"), ast.StringTerm(object.ID)),
+		ast.Item(ast.InternedTerm("utype"), ast.StringTerm(user.Type)),
+		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(user.ID)),
+		ast.Item(ast.InternedTerm("urel"), ast.StringTerm(user.Relation)),
+	)
 }
 
 // errStale: the model evaluated was replaced before the evaluation could

@@ -13,6 +13,10 @@ import (
 //
 //	data.sentinel.c[svc][type][id][relation][userType][userId] = distance ("*" for a wildcard)
 //	data.sentinel.y[svc][type][id][relation] = true                     (a cycle is reachable)
+//	data.sentinel.g[svc][type][relation][userType][userId][id] = distance (c by member)
+//
+// g is c transposed: the groups a user is in, which flattened chains
+// match against the usersets granted on them (see compiler.Flattened).
 //
 // The fast Rego variant answers a plain user from c in one lookup instead
 // of walking the nesting, which measured as two thirds of the rule
@@ -98,12 +102,35 @@ func (ts *tuples) recompute(svc string, cl closable, id string) {
 			}
 		}
 	}
-	ts.fwd.set([]string{"c", svc, cl.typ, id, cl.rel}, users)
+	ts.setClosure(svc, cl, id, users)
 	if ts.cyclic(svc, cl, order) {
 		ts.fwd.set([]string{"y", svc, cl.typ, id, cl.rel}, true)
 	} else {
 		ts.fwd.set([]string{"y", svc, cl.typ, id, cl.rel}, nil)
 	}
+}
+
+// setClosure replaces the closure of one object, and its entries in the
+// transposed closure g.
+func (ts *tuples) setClosure(svc string, cl closable, id string, users map[string]any) {
+	old := ts.ids("c", svc, cl.typ, id, cl.rel)
+	for utype, uids := range old {
+		now, _ := users[utype].(map[string]any)
+		for uid := range uids.(map[string]any) {
+			if _, ok := now[uid]; !ok {
+				ts.fwd.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, nil)
+			}
+		}
+	}
+	for utype, uids := range users {
+		was, _ := old[utype].(map[string]any)
+		for uid, d := range uids.(map[string]any) {
+			if was[uid] != d {
+				ts.fwd.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, d)
+			}
+		}
+	}
+	ts.fwd.set([]string{"c", svc, cl.typ, id, cl.rel}, users)
 }
 
 // cyclic reports whether the nesting among nodes (all reachable from the
@@ -155,7 +182,7 @@ func (ts *tuples) recomputeWithAncestors(svc string, cl closable, id string, don
 
 // recomputeService rebuilds every closure of a service for a model.
 func (ts *tuples) recomputeService(svc string, cls map[[2]string]closable) {
-	for _, root := range []string{"c", "y"} {
+	for _, root := range []string{"c", "y", "g"} {
 		delete(ts.fwd[root].(map[string]any), svc)
 	}
 	for _, cl := range cls {

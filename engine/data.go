@@ -14,12 +14,17 @@ type Mutation struct {
 }
 
 // index is the OPA-visible tuple index: {"t": plain and wildcard users,
-// "s": usersets, "c" and "y": membership closures}; see the package doc and
-// closure.go for the paths.
+// "s": usersets, "c", "y" and "g": membership closures}; see the package
+// doc and closure.go for the paths. The flattened parent chains ("e", "f"
+// and "h", chain.go) are served beside it from an effIndex.
 type index map[string]any
 
 func newIndex() index {
-	return index{"t": map[string]any{}, "s": map[string]any{}, "c": map[string]any{}, "y": map[string]any{}}
+	idx := index{}
+	for _, root := range []string{"t", "s", "c", "y", "g"} {
+		idx[root] = map[string]any{}
+	}
+	return idx
 }
 
 // path returns the map keys of a tuple in the index, the leaf last.
@@ -89,6 +94,7 @@ func (e *Engine) Replace(_ context.Context, l *Loader) error {
 		defer e.mu.RUnlock()
 		for svc, c := range e.models {
 			ts.recomputeService(svc, c.closables)
+			ts.recomputeChains(svc, c.chains)
 		}
 	})
 	return nil
@@ -104,6 +110,7 @@ func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
 	e.store.apply(func(ts *tuples) {
 		type dirty struct{ svc, typ, rel, id string }
 		var changed []dirty
+		chainsDirty := map[string]map[node]bool{}
 		for _, m := range muts {
 			if m.Delete {
 				ts.remove(m.ServiceID, m.Tuple)
@@ -111,6 +118,16 @@ func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
 				ts.add(m.ServiceID, m.Tuple)
 			}
 			changed = append(changed, dirty{m.ServiceID, m.Tuple.Object.Type, m.Tuple.Relation, m.Tuple.Object.ID})
+			// Effective subjects follow each tuple as it is applied.
+			if c := e.current(m.ServiceID); c != nil && c.chains.touches(m.Tuple.Object.Type, m.Tuple.Relation) {
+				if chainsDirty[m.ServiceID] == nil {
+					chainsDirty[m.ServiceID] = map[node]bool{}
+				}
+				ts.chainChange(m.ServiceID, c.chains, m.Tuple, m.Delete, chainsDirty[m.ServiceID])
+			}
+		}
+		for svc, nodes := range chainsDirty {
+			ts.recomputeDirty(svc, e.current(svc).chains, nodes)
 		}
 		// Closures follow the tuples under the same lock.
 		done := map[[3]string]map[string]bool{}

@@ -111,6 +111,7 @@ type compiled struct {
 	service   string
 	model     *model.Model
 	closables map[[2]string]closable
+	chains    *chainPlan // nil if the model flattens no relation
 	fast      *compiler.Compiled
 	careful   *compiler.Compiled
 
@@ -171,7 +172,7 @@ func (e *Engine) SetModel(serviceID string, m *model.Model) error {
 		return err
 	}
 	cm := &compiled{
-		service: serviceID, model: m, closables: closablesOf(m),
+		service: serviceID, model: m, closables: closablesOf(m), chains: newChainPlan(m),
 		fast: fast, careful: careful, fastCompiler: fastC,
 		carefulReady: make(chan struct{}),
 		queries:      map[queryKey]*rego.PreparedEvalQuery{},
@@ -184,6 +185,7 @@ func (e *Engine) SetModel(serviceID string, m *model.Model) error {
 	// the store's read lock sees both old or both new.
 	e.store.apply(func(ts *tuples) {
 		ts.recomputeService(serviceID, cm.closables)
+		ts.recomputeChains(serviceID, cm.chains)
 		e.mu.Lock()
 		e.models[serviceID] = cm
 		e.mu.Unlock()

@@ -75,14 +75,16 @@ type tuples struct {
 	fwd   index
 	rev   reverse
 	users byUser
+	eff   effIndex
 	// careful marks an overlay of contextual tuples that changes a
-	// membership relation: the closures do not reflect it, so the request
-	// is decided by the careful variant, which walks the nesting.
+	// membership relation or a flattened chain: the closures and effective
+	// subjects do not reflect it, so the request is decided by the careful
+	// variant, which walks the nesting.
 	careful bool
 }
 
 func newTuples() *tuples {
-	return &tuples{fwd: newIndex(), rev: reverse{}, users: byUser{}}
+	return &tuples{fwd: newIndex(), rev: reverse{}, users: byUser{}, eff: effIndex{}}
 }
 
 // add records a tuple in every index and reports whether it was new.

@@ -82,8 +82,14 @@ func (s *indexStore) Abort(ctx context.Context, t storage.Transaction) {
 // transaction holds the read lock), merged with the transaction's overlay,
 // and splices the index into reads of its ancestors.
 func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
+	if len(path) > len(indexPath) && path.HasPrefix(indexPath) && isEffRoot(path[len(indexPath)]) {
+		return s.data.eff.read(path[len(indexPath):])
+	}
 	if path.HasPrefix(indexPath) {
 		v, err := lookup(map[string]any(s.data.fwd), path[len(indexPath):])
+		if len(path) == len(indexPath) && err == nil {
+			v = s.data.withEff()
+		}
 		if w, ok := t.(*txn); ok && w.overlay != nil {
 			if ov, oerr := lookup(map[string]any(w.overlay), path[len(indexPath):]); oerr == nil {
 				if err != nil {
@@ -104,8 +110,22 @@ func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path stora
 	for k, x := range root {
 		cp[k] = x
 	}
-	cp[indexPath[0]] = map[string]any(s.data.fwd)
+	cp[indexPath[0]] = s.data.withEff()
 	return cp, nil
+}
+
+// withEff returns the whole index as OPA sees it: the maps of fwd and the
+// flattened chains, built (see effIndex.materialize).
+func (ts *tuples) withEff() map[string]any {
+	out := make(map[string]any, len(ts.fwd)+3)
+	for k, v := range ts.fwd {
+		out[k] = v
+	}
+	for _, root := range []string{"e", "f", "h"} {
+		v, _ := ts.eff.materialize(storage.Path{root})
+		out[root] = v
+	}
+	return out
 }
 
 // merge returns base with overlay's keys added, copying only the maps on

@@ -45,8 +45,13 @@ func (g *generator) emit(k fnKey) error {
 	if err != nil {
 		return err
 	}
-	if k.node == 0 && !g.opts.TrackCycles && Closable(g.m, ri.key.typ, ri.key.rel) {
-		bodies = append(g.closure(ri, k.depth), bodies...)
+	if k.node == 0 && !g.opts.TrackCycles {
+		switch {
+		case Closable(g.m, ri.key.typ, ri.key.rel):
+			bodies = append(g.closure(ri, k.depth), bodies...)
+		case g.flat[ri.key]:
+			bodies = append(g.flatBodies(ri, k.depth), usersetBodies(bodies)...)
+		}
 	}
 	if k.node == 0 {
 		// A userset is related to itself: T:id#R has R on T:id.
@@ -87,6 +92,19 @@ func (g *generator) closure(ri *relInfo, depth int) [][]string {
 		{falseBody, `input.urel == ""`, "not " + y, "not " + c + "[input.utype][input.uid]", "not " + c + `[input.utype]["*"]`},
 		{`input.urel == ""`, fmt.Sprintf("%s(%s)", TooComplexBuiltin, lit(ri.key.String()+" (cycle or depth)"))},
 	}
+}
+
+// usersetBodies drops the bodies that apply to plain users only: after a
+// flattened relation's bodies, which decide every plain user, they are
+// never reached.
+func usersetBodies(bodies [][]string) [][]string {
+	out := bodies[:0:0]
+	for _, b := range bodies {
+		if len(b) == 0 || b[0] != `input.urel == ""` {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // falseBody marks a body whose value is false: the chain stops there.

@@ -1,0 +1,266 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/sentinel-auth/sentinel/model"
+)
+
+// chainModel is the benchmark's model (package gen): folders in parent
+// chains, documents in folders, grants to users, groups and user:*.
+const chainModel = `model
+  schema 1.1
+type user
+type group
+  relations
+    define member: [user, group#member]
+type folder
+  relations
+    define parent: [folder]
+    define owner: [user]
+    define editor: [user, group#member] or owner or editor from parent
+    define viewer: [user, user:*, group#member] or editor or viewer from parent
+type doc
+  relations
+    define parent: [folder]
+    define owner: [user]
+    define editor: [user, group#member] or owner or editor from parent
+    define viewer: [user, user:*, group#member] or editor or viewer from parent
+`
+
+// fastCheck asks the fast variant alone: errTooComplex means it left the
+// question to the careful variant.
+func fastCheck(t *testing.T, e *Engine, obj, rel, user string) (bool, error) {
+	t.Helper()
+	tp := mustTuple(t, obj, rel, user)
+	c := e.current("svc")
+	return e.evalVariant(context.Background(), c, nil, tp.Object.Type, tp.Relation, evalInput(tp.Object, tp.User), false)
+}
+
+func TestFlattenedRelations(t *testing.T) {
+	t.Parallel()
+	m, err := model.ParseDSL(chainModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newChainPlan(m)
+	want := map[relRef]bool{{"folder", "editor"}: true, {"folder", "viewer"}: true, {"doc", "editor"}: true, {"doc", "viewer"}: true}
+	if fmt.Sprint(p.flat) != fmt.Sprint(want) {
+		t.Fatalf("flattened %v, want %v", p.flat, want)
+	}
+	// testModel: doc#viewer has an exclusion, so only folder#viewer is.
+	m, err = model.ParseDSL(testModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := newChainPlan(m); fmt.Sprint(p.flat) != fmt.Sprint(map[relRef]bool{{"folder", "viewer"}: true}) {
+		t.Fatalf("testModel flattened %v", p.flat)
+	}
+}
+
+// TestChainLiveWrites: every write or delete of a grant, a membership or a
+// parent changes the flattened answer as soon as Apply returns, and the
+// fast variant decides it (no fallback to the careful one).
+func TestChainLiveWrites(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, chainModel)
+	write(t, e,
+		[3]string{"folder:mid", "parent", "folder:root"},
+		[3]string{"folder:leaf", "parent", "folder:mid"},
+		[3]string{"doc:1", "parent", "folder:leaf"},
+		[3]string{"group:eng", "member", "user:anne"},
+		[3]string{"group:all", "member", "group:eng#member"},
+	)
+	type want struct {
+		obj, rel, user string
+		allowed        bool
+	}
+	steps := []struct {
+		name       string
+		write, del [][3]string
+		want       []want
+	}{
+		{"a grant on the top folder reaches the document", [][3]string{{"folder:root", "viewer", "user:bob"}}, nil, []want{
+			{"doc:1", "viewer", "user:bob", true}, {"folder:mid", "viewer", "user:bob", true}, {"doc:1", "editor", "user:bob", false},
+		}},
+		{"deleting it takes it away", nil, [][3]string{{"folder:root", "viewer", "user:bob"}}, []want{
+			{"doc:1", "viewer", "user:bob", false}, {"folder:leaf", "viewer", "user:bob", false},
+		}},
+		{"a nested group granted on an ancestor", [][3]string{{"folder:mid", "editor", "group:all#member"}}, nil, []want{
+			{"doc:1", "editor", "user:anne", true}, {"doc:1", "viewer", "user:anne", true}, {"folder:root", "viewer", "user:anne", false},
+		}},
+		{"leaving the group", nil, [][3]string{{"group:eng", "member", "user:anne"}}, []want{
+			{"doc:1", "viewer", "user:anne", false}, {"doc:1", "editor", "user:anne", false},
+		}},
+		{"joining through another nested group", [][3]string{{"group:ops", "member", "user:anne"}, {"group:all", "member", "group:ops#member"}}, nil, []want{
+			{"doc:1", "editor", "user:anne", true},
+		}},
+		{"two ways to a grant, one deleted", [][3]string{{"folder:leaf", "viewer", "user:carl"}, {"folder:root", "viewer", "user:carl"}}, [][3]string{{"folder:leaf", "viewer", "user:carl"}}, []want{
+			{"doc:1", "viewer", "user:carl", true}, {"folder:leaf", "viewer", "user:carl", true},
+		}},
+		{"the other deleted too", nil, [][3]string{{"folder:root", "viewer", "user:carl"}}, []want{
+			{"doc:1", "viewer", "user:carl", false},
+		}},
+		{"a folder moved away from its granted parent", nil, [][3]string{{"folder:leaf", "parent", "folder:mid"}}, []want{
+			{"doc:1", "editor", "user:anne", false}, {"folder:leaf", "viewer", "user:anne", false},
+		}},
+		{"and under another", [][3]string{{"folder:other", "owner", "user:dana"}, {"folder:leaf", "parent", "folder:other"}}, nil, []want{
+			{"doc:1", "editor", "user:dana", true}, {"doc:1", "viewer", "user:dana", true}, {"doc:1", "owner", "user:dana", false},
+		}},
+		{"a new document under a granted folder", [][3]string{{"doc:2", "parent", "folder:other"}}, nil, []want{
+			{"doc:2", "viewer", "user:dana", true}, {"doc:2", "viewer", "user:anne", false},
+		}},
+		{"a wildcard on an ancestor", [][3]string{{"folder:other", "viewer", "user:*"}}, nil, []want{
+			{"doc:2", "viewer", "user:zed", true}, {"doc:1", "viewer", "user:*", true}, {"doc:2", "editor", "user:zed", false},
+		}},
+		{"a grant and the parent carrying it in one batch", [][3]string{{"folder:x", "viewer", "user:eve"}, {"doc:3", "parent", "folder:x"}}, nil, []want{
+			{"doc:3", "viewer", "user:eve", true}, {"doc:3", "editor", "user:eve", false},
+		}},
+		{"a parent and a grant deleted in one batch", nil, [][3]string{{"doc:3", "parent", "folder:x"}, {"folder:x", "viewer", "user:eve"}}, []want{
+			{"doc:3", "viewer", "user:eve", false}, {"folder:x", "viewer", "user:eve", false},
+		}},
+	}
+	for _, s := range steps {
+		var muts []Mutation
+		for _, k := range s.write {
+			muts = append(muts, Mutation{ServiceID: "svc", Tuple: mustTuple(t, k[0], k[1], k[2])})
+		}
+		for _, k := range s.del {
+			muts = append(muts, Mutation{ServiceID: "svc", Delete: true, Tuple: mustTuple(t, k[0], k[1], k[2])})
+		}
+		if err := e.Apply(context.Background(), muts); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range s.want {
+			got, err := check(t, e, w.obj, w.rel, w.user)
+			if err != nil || got != w.allowed {
+				t.Errorf("%s: check %s#%s@%s = %v, %v; want %v", s.name, w.obj, w.rel, w.user, got, err, w.allowed)
+			}
+			fast, err := fastCheck(t, e, w.obj, w.rel, w.user)
+			if err != nil || fast != w.allowed {
+				t.Errorf("%s: fast variant on %s#%s@%s = %v, %v; want %v decided", s.name, w.obj, w.rel, w.user, fast, err, w.allowed)
+			}
+		}
+		assertChainIndex(t, e, s.name)
+	}
+}
+
+// TestChainCycles: a cycle in a parent chain still grants what is granted
+// on it, and leaves denials (and an exclusion's "unknown") to the careful
+// variant until it is broken.
+func TestChainCycles(t *testing.T) {
+	t.Parallel()
+	const dsl = chainModel + `type report
+  relations
+    define parent: [folder, report]
+    define banned: [user] or banned from parent
+    define reader: [user] or viewer from parent
+    define can_read: reader but not banned
+`
+	e := newEngine(t, dsl)
+	write(t, e,
+		[3]string{"folder:a", "parent", "folder:b"},
+		[3]string{"folder:b", "parent", "folder:a"},
+		[3]string{"folder:a", "viewer", "user:anne"},
+		[3]string{"doc:1", "parent", "folder:b"},
+		[3]string{"report:1", "parent", "report:2"},
+		[3]string{"report:2", "parent", "report:1"},
+		[3]string{"report:1", "reader", "user:zed"},
+	)
+	for _, c := range []struct {
+		obj, rel, user string
+		want, fast     bool // fast: decided by the fast variant
+	}{
+		{"doc:1", "viewer", "user:anne", true, true},
+		{"folder:b", "viewer", "user:anne", true, true},
+		{"doc:1", "viewer", "user:zed", false, false},
+		{"folder:a", "editor", "user:anne", false, false},
+		// banned is unknown on the cycle, so the exclusion is false.
+		{"report:1", "can_read", "user:zed", false, false},
+	} {
+		got, err := check(t, e, c.obj, c.rel, c.user)
+		if err != nil || got != c.want {
+			t.Errorf("check %s#%s@%s = %v, %v; want %v", c.obj, c.rel, c.user, got, err, c.want)
+		}
+		fast, err := fastCheck(t, e, c.obj, c.rel, c.user)
+		switch {
+		case c.fast && (err != nil || fast != c.want):
+			t.Errorf("fast variant on %s#%s@%s = %v, %v; want %v decided", c.obj, c.rel, c.user, fast, err, c.want)
+		case !c.fast && !errors.Is(err, errTooComplex):
+			t.Errorf("fast variant on %s#%s@%s = %v, %v; want it left to the careful variant", c.obj, c.rel, c.user, fast, err)
+		}
+	}
+	// Breaking the cycle lets the fast variant deny, and the exclusion hold.
+	if err := e.Apply(context.Background(), []Mutation{
+		{ServiceID: "svc", Delete: true, Tuple: mustTuple(t, "folder:a", "parent", "folder:b")},
+		{ServiceID: "svc", Delete: true, Tuple: mustTuple(t, "report:2", "parent", "report:1")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		obj, rel, user string
+		want           bool
+	}{
+		{"doc:1", "viewer", "user:zed", false},
+		{"doc:1", "viewer", "user:anne", true},
+		{"report:1", "can_read", "user:zed", true},
+	} {
+		if got, err := check(t, e, c.obj, c.rel, c.user); err != nil || got != c.want {
+			t.Errorf("after the cycle: check %s#%s@%s = %v, %v; want %v", c.obj, c.rel, c.user, got, err, c.want)
+		}
+		if c.rel == "viewer" {
+			if fast, err := fastCheck(t, e, c.obj, c.rel, c.user); err != nil || fast != c.want {
+				t.Errorf("after the cycle: fast variant on %s#%s@%s = %v, %v", c.obj, c.rel, c.user, fast, err)
+			}
+		}
+	}
+	assertChainIndex(t, e, "cycles")
+}
+
+// TestChainDepthLimit: a chain deeper than the resolution limit is refused
+// where answering would need it, never answered from the flattened subjects.
+func TestChainDepthLimit(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, chainModel, Options{MaxDepth: 5})
+	for i := 1; i <= 8; i++ {
+		write(t, e, [3]string{fmt.Sprintf("folder:f%d", i), "parent", fmt.Sprintf("folder:f%d", i-1)})
+	}
+	write(t, e,
+		[3]string{"folder:f0", "viewer", "user:top"},
+		[3]string{"folder:f7", "viewer", "user:near"},
+		[3]string{"doc:1", "parent", "folder:f8"},
+		[3]string{"doc:2", "parent", "folder:f3"},
+	)
+	for _, c := range []struct {
+		obj, rel, user string
+		want           bool
+		tooComplex     bool
+	}{
+		{"folder:f8", "viewer", "user:near", true, false}, // one step
+		{"folder:f3", "viewer", "user:top", true, false},  // three steps
+		{"folder:f3", "viewer", "user:zed", false, false}, // the whole chain fits
+		{"folder:f8", "viewer", "user:top", false, true},  // eight steps
+		{"folder:f8", "viewer", "user:zed", false, true},  // the chain does not fit
+		{"doc:2", "viewer", "user:top", true, false},
+		{"doc:2", "viewer", "user:zed", false, false},
+		{"doc:1", "viewer", "user:top", false, true},
+		// Two steps up. (The walk alone refuses it: it tries the editor
+		// chain first, and that cannot finish within the limit.)
+		{"doc:1", "viewer", "user:near", true, false},
+		{"doc:1", "viewer", "user:zed", false, true},
+	} {
+		got, err := check(t, e, c.obj, c.rel, c.user)
+		if c.tooComplex {
+			if !errors.Is(err, ErrTooComplex) {
+				t.Errorf("check %s#%s@%s = %v, %v; want ErrTooComplex", c.obj, c.rel, c.user, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("check %s#%s@%s = %v, %v; want %v", c.obj, c.rel, c.user, got, err, c.want)
+		}
+	}
+}
