@@ -70,13 +70,16 @@ func (s *Server) setAdminCookie(c *gin.Context, value string, maxAge int) {
 	})
 }
 
-// adminLogin is GET /auth/admin/login/{provider}: 302 to the IdP.
+// adminLogin is GET /auth/admin/login/{provider}: 302 to the IdP, with
+// the login cookie (login_browser.go).
 func (s *Server) adminLogin(c *gin.Context) {
-	to, err := s.cfg.Login.BeginAdmin(c.Request.Context(), c.Param("provider"))
+	browser := s.newLoginBinding(c)
+	to, err := s.cfg.Login.BeginAdmin(c.Request.Context(), c.Param("provider"), browser)
 	if err != nil {
 		s.failLogin(c, err)
 		return
 	}
+	s.setLoginCookie(c, browser)
 	noStore(c)
 	c.Redirect(http.StatusFound, to)
 }
@@ -101,7 +104,7 @@ func adminMeOf(u store.User) adminMeResponse {
 // administrator gets the cookie; then 302 to the admin URL, or, without
 // one, the admin as JSON.
 func (s *Server) adminCallback(c *gin.Context) {
-	sess, err := s.cfg.Login.AdminCallback(c.Request.Context(), c.Param("provider"), c.Request.URL.Query())
+	sess, err := s.cfg.Login.AdminCallback(c.Request.Context(), c.Param("provider"), s.loginBinding(c), c.Request.URL.Query())
 	if err != nil {
 		if errors.Is(err, login.ErrNotAdmin) {
 			s.log.Warn("admin login refused: not an administrator", "err", err)

@@ -20,8 +20,11 @@ import (
 // TestAdminCookieSecure: the admin_token cookie is Secure exactly when the
 // server's public URL (the issuer) is https, so a browser sends it only
 // over TLS there, and still accepts it on a plain-http development server.
+// The login cookie that binds the login to the browser is Secure and
+// __Host- prefixed (no sibling subdomain can plant it) on https, HttpOnly
+// and SameSite=Lax (the IdP's redirect back must carry it) either way.
 // The IdP sends the browser to the issuer's callback URL; the test
-// delivers that request to the server itself.
+// delivers that request to the server itself, with the login cookie.
 func TestAdminCookieSecure(t *testing.T) {
 	t.Parallel()
 	plugin, sum := testenv.PluginBinary(t, "oidc")
@@ -54,6 +57,21 @@ func TestAdminCookieSecure(t *testing.T) {
 				t.Fatal(err)
 			}
 			idp.LoginAs("root")
+			want := strings.HasPrefix(issuer, "https://")
+			stop := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			res, err := stop.Get(srv.URL + "/auth/admin/login/corp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			bind := res.Cookies()
+			wantName := map[bool]string{true: "__Host-sentinel_login", false: "sentinel_login"}[want]
+			if res.StatusCode != http.StatusFound || len(bind) != 1 || bind[0].Name != wantName {
+				t.Fatalf("admin login: %d, cookies %v; want a 302 setting %s", res.StatusCode, bind, wantName)
+			}
+			if b := bind[0]; b.Secure != want || !b.HttpOnly || b.SameSite != http.SameSiteLaxMode || b.Path != "/" || b.Domain != "" || b.MaxAge <= 0 {
+				t.Fatalf("login cookie %+v: want Secure=%v, HttpOnly, SameSite=Lax, Path=/, no Domain, a Max-Age", b, want)
+			}
 			var callback *url.URL
 			browser := &http.Client{CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 				if strings.HasPrefix(req.URL.String(), issuer) {
@@ -62,7 +80,7 @@ func TestAdminCookieSecure(t *testing.T) {
 				}
 				return nil
 			}}
-			res, err := browser.Get(srv.URL + "/auth/admin/login/corp")
+			res, err = browser.Get(res.Header.Get("Location"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +88,9 @@ func TestAdminCookieSecure(t *testing.T) {
 			if callback == nil {
 				t.Fatalf("the admin login did not reach %s", issuer)
 			}
-			res, err = http.Get(srv.URL + callback.Path + "?" + callback.RawQuery)
+			req, _ := http.NewRequest("GET", srv.URL+callback.Path+"?"+callback.RawQuery, nil)
+			req.AddCookie(bind[0])
+			res, err = http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +100,6 @@ func TestAdminCookieSecure(t *testing.T) {
 				t.Fatalf("admin callback: %d, cookies %v", res.StatusCode, cookies)
 			}
 			c := cookies[0]
-			want := strings.HasPrefix(issuer, "https://")
 			if c.Secure != want || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.MaxAge <= 0 {
 				t.Fatalf("cookie %+v: want Secure=%v, HttpOnly, SameSite=Strict, Path=/, a Max-Age", c, want)
 			}

@@ -25,17 +25,17 @@ import (
 type LoginFlows interface {
 	Providers() []string
 	Begin(ctx context.Context, r login.Request) (string, error)
-	Callback(ctx context.Context, provider string, q url.Values) (string, error)
+	Callback(ctx context.Context, provider, browser string, q url.Values) (string, error)
 	Workspaces(ctx context.Context, code, verifier string) ([]exchange.Workspace, error)
 	Token(ctx context.Context, code, workspaceID, verifier string) (login.Tokens, error)
 	Refresh(ctx context.Context, raw string) (login.Tokens, error)
 	Logout(ctx context.Context, rawAccess string) error
-	BeginAdmin(ctx context.Context, provider string) (string, error)
-	AdminCallback(ctx context.Context, provider string, q url.Values) (login.AdminSession, error)
+	BeginAdmin(ctx context.Context, provider, browser string) (string, error)
+	AdminCallback(ctx context.Context, provider, browser string, q url.Values) (login.AdminSession, error)
 	VerifyAdmin(ctx context.Context, raw string) (sentineltoken.Claims, store.User, error)
 	AdminLogout(ctx context.Context, raw string) error
-	BeginGitHub(ctx context.Context, redirectURI, nonce string) (string, error)
-	GitHubCallback(ctx context.Context, q url.Values) (string, error)
+	BeginGitHub(ctx context.Context, redirectURI, nonce, browser string) (string, error)
+	GitHubCallback(ctx context.Context, browser string, q url.Values) (string, error)
 }
 
 // compatLoginRoutes registers the login routes (this file,
@@ -103,25 +103,29 @@ func (s *Server) authProviders(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"providers": names})
 }
 
-// authLogin is GET /auth/login/{provider}: 302 to the IdP.
+// authLogin is GET /auth/login/{provider}: 302 to the IdP, with the
+// login cookie (login_browser.go).
 func (s *Server) authLogin(c *gin.Context) {
+	browser := s.newLoginBinding(c)
 	to, err := s.cfg.Login.Begin(c.Request.Context(), login.Request{
 		Provider: c.Param("provider"), ClientID: c.Query("client_id"), RedirectURI: c.Query("redirect_uri"),
 		CodeChallenge: c.Query("code_challenge"), CodeChallengeMethod: c.Query("code_challenge_method"), State: c.Query("state"),
+		Browser: browser,
 	})
 	if err != nil {
 		s.failLogin(c, err)
 		return
 	}
+	s.setLoginCookie(c, browser)
 	noStore(c)
 	c.Redirect(http.StatusFound, to)
 }
 
 // authCallback is GET /auth/callback/{provider}: 302 to the client app's
 // redirect URI with a one-time code, or with an OAuth error once the
-// login's state is known.
+// login's state is known, in the browser that started the login.
 func (s *Server) authCallback(c *gin.Context) {
-	to, err := s.cfg.Login.Callback(c.Request.Context(), c.Param("provider"), c.Request.URL.Query())
+	to, err := s.cfg.Login.Callback(c.Request.Context(), c.Param("provider"), s.loginBinding(c), c.Request.URL.Query())
 	if to == "" {
 		s.failLogin(c, err)
 		return

@@ -13,22 +13,26 @@ import (
 // the URL fragment, for the app to call POST /authz/resolve with.
 
 // githubLogin is GET /authz/idp/github/login?redirect_uri&nonce: 302 to
-// GitHub once the redirect URI is known to belong to an app.
+// GitHub once the redirect URI is known to belong to an app, with the
+// login cookie (login_browser.go).
 func (s *Server) githubLogin(c *gin.Context) {
-	to, err := s.cfg.Login.BeginGitHub(c.Request.Context(), c.Query("redirect_uri"), c.Query("nonce"))
+	browser := s.newLoginBinding(c)
+	to, err := s.cfg.Login.BeginGitHub(c.Request.Context(), c.Query("redirect_uri"), c.Query("nonce"), browser)
 	if err != nil {
 		s.failLogin(c, err)
 		return
 	}
+	s.setLoginCookie(c, browser)
 	noStore(c)
 	c.Redirect(http.StatusFound, to)
 }
 
 // githubCallback is GET /authz/idp/github/callback?code&state: 302 to the
 // app with the token (or GitHub's refusal) in the fragment; a state that
-// is not recognized is a 400 and goes nowhere.
+// is not recognized, or that another browser started, is a 400 and goes
+// nowhere.
 func (s *Server) githubCallback(c *gin.Context) {
-	to, err := s.cfg.Login.GitHubCallback(c.Request.Context(), c.Request.URL.Query())
+	to, err := s.cfg.Login.GitHubCallback(c.Request.Context(), s.loginBinding(c), c.Request.URL.Query())
 	if to == "" {
 		s.failLogin(c, err)
 		return

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -38,6 +39,24 @@ type isoLoginWorld struct {
 	app, off store.ClientApp
 	// admin is an administrator with an identity at the IdP.
 	admin isoUser
+	// browser is the world's login cookie (api/login_browser.go): every
+	// request of the world carries it, as one browser's would, so a
+	// login's callback is accepted in a later request; a login started
+	// elsewhere is refused (TestLoginCSRF in cmd/sentinel).
+	browser string
+}
+
+// cookieHeader is the Cookie header of an isoReq: the world's login
+// cookie and the admin_token cookie it names.
+func (w *isoWorld) cookieHeader(req isoReq) string {
+	var cs []string
+	if w.login != nil && w.login.browser != "" {
+		cs = append(cs, "sentinel_login="+w.login.browser)
+	}
+	if req.cookie != "" {
+		cs = append(cs, "admin_token="+req.cookie)
+	}
+	return strings.Join(cs, "; ")
 }
 
 // isoLoginConfig gives the world's IdP a login block and adds a "github"
@@ -56,7 +75,7 @@ func isoLoginConfig(t *testing.T, idp *testidp.IdP, id *app.IdentityConfig) *iso
 	}
 	idp.AddRedirectURI(id.IssuerURL + "/auth/callback/" + isoProvider)
 	idp.AddRedirectURI(id.IssuerURL + "/auth/admin/callback/" + isoProvider)
-	return &isoLoginWorld{gh: gh}
+	return &isoLoginWorld{gh: gh, browser: rand.Text()}
 }
 
 // loginSetup creates the client apps and the administrator.
@@ -105,7 +124,12 @@ func (w *isoWorld) follow(path string, stop func(u *url.URL) bool) *url.URL {
 		}
 		return nil
 	}}
-	res, err := c.Get(w.url + path)
+	req, err := http.NewRequest("GET", w.url+path, nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Cookie", w.cookieHeader(isoReq{}))
+	res, err := c.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -157,7 +181,12 @@ func (w *isoWorld) session(u isoUser, tn *isoTenant) (access, refresh string) {
 // returns the admin_token cookie's value.
 func (w *isoWorld) adminCookie() string {
 	w.t.Helper()
-	res, err := http.Get(w.callback(w.login.admin, true).String())
+	req, err := http.NewRequest("GET", w.callback(w.login.admin, true).String(), nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Cookie", w.cookieHeader(isoReq{}))
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -221,8 +221,8 @@ func (w *isoWorld) send(req isoReq) testenv.Response {
 	if req.xrw {
 		h["X-Requested-With"] = "XMLHttpRequest"
 	}
-	if req.cookie != "" {
-		h["Cookie"] = "admin_token=" + req.cookie
+	if c := w.cookieHeader(req); c != "" {
+		h["Cookie"] = c
 	}
 	return testenv.DoHeaders(w.t, req.method, w.url+req.path, h, req.body)
 }

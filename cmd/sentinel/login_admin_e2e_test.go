@@ -49,7 +49,7 @@ func TestAdminLoginEndToEnd(t *testing.T) {
 	s.corp.LoginAs("root")
 	toCallback := newBrowser(t, func(u *url.URL) bool { return strings.HasPrefix(u.Path, "/auth/admin/callback/") })
 	_, loc, _ := toCallback.get(s.srv.URL + "/auth/admin/login/corp")
-	res, me := rawJSON(t, "GET", loc, nil, nil, nil)
+	res, me := rawJSON(t, "GET", loc, nil, toCallback.cookie(s.srv.URL, "sentinel_login"), nil)
 	setCookie := res.Header.Get("Set-Cookie")
 	if res.StatusCode != 200 || me["email"] != "root@example.com" || me["is_admin"] != true {
 		t.Fatalf("admin callback: %d %v", res.StatusCode, me)

@@ -169,7 +169,7 @@ func TestProxyLoginRefusals(t *testing.T) {
 	tq := cb.Query()
 	tq.Set("state", q.Get("state")+"x")
 	tampered.RawQuery = tq.Encode()
-	atCallback := newBrowser(t, atApp)
+	atCallback := toCallback.with(atApp) // the browser that started the login
 	if status, _, body := atCallback.get(tampered.String()); status != 400 || !strings.Contains(body, "invalid or expired login state") {
 		t.Errorf("tampered state: %d %.300s", status, body)
 	}

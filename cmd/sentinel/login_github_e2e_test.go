@@ -51,12 +51,17 @@ func TestGitHubAuthzLoginEndToEnd(t *testing.T) {
 		t.Fatalf("client app redirect URI: %d %q", status, loc)
 	}
 
-	refused := func(name, u string, want int, detail string) {
+	stopAll := func(*url.URL) bool { return true }
+	refusedIn := func(b *browser, name, u string, want int, detail string) {
 		t.Helper()
-		status, loc, body := newBrowser(t, func(*url.URL) bool { return true }).get(u)
+		status, loc, body := b.get(u)
 		if status != want || !strings.Contains(body, detail) {
 			t.Errorf("%s: %d (location %q), want %d saying %q: %.300s", name, status, loc, want, detail, body)
 		}
+	}
+	refused := func(name, u string, want int, detail string) {
+		t.Helper()
+		refusedIn(newBrowser(t, stopAll), name, u, want, detail)
 	}
 	refused("unknown origin", loginURL("https://evil.example/cb", ""), 400, "redirect_uri")
 	refused("a client app URI with a suffix", loginURL(appRedirect+"/more", ""), 400, "redirect_uri")
@@ -74,12 +79,12 @@ func TestGitHubAuthzLoginEndToEnd(t *testing.T) {
 	q.Set("state", "forged-"+q.Get("state"))
 	tampered := *cbu
 	tampered.RawQuery = q.Encode()
-	refused("tampered state", tampered.String(), 400, "invalid or expired login state")
+	refusedIn(toCallback.with(stopAll), "tampered state", tampered.String(), 400, "invalid or expired login state")
 	redeemed := gh.Redeemed()
-	if status, loc, _ := newBrowser(t, atApps).get(cb); status != 302 || !strings.Contains(loc, "#access_token=") {
+	if status, loc, _ := toCallback.with(atApps).get(cb); status != 302 || !strings.Contains(loc, "#access_token=") {
 		t.Fatalf("genuine callback: %d %q", status, loc)
 	}
-	refused("replayed callback", cb, 400, "invalid or expired login state")
+	refusedIn(toCallback.with(stopAll), "replayed callback", cb, 400, "invalid or expired login state")
 	if gh.Redeemed() != redeemed+1 {
 		t.Errorf("codes redeemed at GitHub: %d, want %d (refused callbacks redeem nothing)", gh.Redeemed(), redeemed+1)
 	}
@@ -97,5 +102,5 @@ func TestGitHubAuthzLoginEndToEnd(t *testing.T) {
 	_, cb, _ = toCallback.get(loginURL("https://notes.example/after", ""))
 	testenv.Must(t, 200, s.admin(t, "POST", "/admin/service-apps/"+svcApp+"/deactivate", nil))
 	refused("deactivated service app, new login", loginURL("https://notes.example/after", ""), 400, "redirect_uri")
-	refused("deactivated service app, login under way", cb, 400, "invalid or expired login state")
+	refusedIn(toCallback.with(stopAll), "deactivated service app, login under way", cb, 400, "redirect_uri is neither")
 }

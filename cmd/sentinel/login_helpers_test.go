@@ -104,6 +104,30 @@ func newBrowser(t *testing.T, stop func(u *url.URL) bool) *browser {
 	}}}
 }
 
+// with is the same browser (its cookies) stopping where stop says.
+func (b *browser) with(stop func(u *url.URL) bool) *browser {
+	return &browser{t: b.t, c: &http.Client{Jar: b.c.Jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if stop(req.URL) || len(via) > 10 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}}
+}
+
+// cookie is the browser's cookie of that name for u, or nil.
+func (b *browser) cookie(u, name string) *http.Cookie {
+	at, err := url.Parse(u)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, c := range b.c.Jar.Cookies(at) {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
 // get fetches u and returns the status, the Location (of a stopped
 // redirect) and the body.
 func (b *browser) get(u string) (int, string, string) {

@@ -21,13 +21,14 @@ type AdminSession struct {
 	User   store.User
 }
 
-// BeginAdmin returns the IdP URL of an admin login with the provider.
-func (s *Service) BeginAdmin(ctx context.Context, provider string) (string, error) {
+// BeginAdmin returns the IdP URL of an admin login with the provider,
+// bound to the browser (see Request.Browser).
+func (s *Service) BeginAdmin(ctx context.Context, provider, browser string) (string, error) {
 	c, err := s.client(provider)
 	if err != nil {
 		return "", err
 	}
-	return s.start(ctx, c, kindAdmin, s.adminCallbackURI(provider), stateData{})
+	return s.start(ctx, c, kindAdmin, s.adminCallbackURI(provider), browser, stateData{})
 }
 
 func (s *Service) adminCallbackURI(provider string) string {
@@ -35,13 +36,14 @@ func (s *Service) adminCallbackURI(provider string) string {
 }
 
 // AdminCallback completes an admin login: the user must be an active
-// administrator (ErrNotAdmin otherwise). It signs an admin_access token.
-func (s *Service) AdminCallback(ctx context.Context, provider string, q url.Values) (AdminSession, error) {
+// administrator (ErrNotAdmin otherwise), in the browser that started the
+// login. It signs an admin_access token.
+func (s *Service) AdminCallback(ctx context.Context, provider, browser string, q url.Values) (AdminSession, error) {
 	c, err := s.client(provider)
 	if err != nil {
 		return AdminSession{}, err
 	}
-	cb, err := s.take(ctx, kindAdmin, provider, q)
+	cb, err := s.take(ctx, kindAdmin, provider, browser, q)
 	if err != nil {
 		return AdminSession{}, err
 	}

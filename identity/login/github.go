@@ -27,8 +27,9 @@ const maxAppNonce = 512
 // BeginGitHub checks the app's redirect URI and returns GitHub's
 // authorization URL. The redirect URI must belong to an app Sentinel
 // knows: its origin an allowed origin of an active service app, or it a
-// redirect URI of an active client app, exactly.
-func (s *Service) BeginGitHub(ctx context.Context, redirectURI, nonce string) (string, error) {
+// redirect URI of an active client app, exactly. The login is bound to
+// the browser (see Request.Browser).
+func (s *Service) BeginGitHub(ctx context.Context, redirectURI, nonce, browser string) (string, error) {
 	c, err := s.client(GitHubProvider)
 	if err != nil {
 		return "", err
@@ -39,7 +40,7 @@ func (s *Service) BeginGitHub(ctx context.Context, redirectURI, nonce string) (s
 	if err := s.allowedRedirect(ctx, redirectURI); err != nil {
 		return "", err
 	}
-	return s.start(ctx, c, kindGitHub, s.githubCallbackURI(), stateData{RedirectURI: redirectURI, AppNonce: nonce})
+	return s.start(ctx, c, kindGitHub, s.githubCallbackURI(), browser, stateData{RedirectURI: redirectURI, AppNonce: nonce})
 }
 
 func (s *Service) githubCallbackURI() string { return s.base + "/authz/idp/github/callback" }
@@ -47,14 +48,15 @@ func (s *Service) githubCallbackURI() string { return s.base + "/authz/idp/githu
 // GitHubCallback redeems GitHub's code and returns the app's redirect URI
 // with, in its fragment, access_token, token_type, provider and the app's
 // nonce, or error and error_description when GitHub refused. An
-// unrecognized state has no redirect (ErrInvalidState); err is also set,
-// for the log, when the redirect carries an error.
-func (s *Service) GitHubCallback(ctx context.Context, q url.Values) (string, error) {
+// unrecognized state, or one another browser started, has no redirect
+// (ErrInvalidState); err is also set, for the log, when the redirect
+// carries an error.
+func (s *Service) GitHubCallback(ctx context.Context, browser string, q url.Values) (string, error) {
 	c, err := s.client(GitHubProvider)
 	if err != nil {
 		return "", err
 	}
-	cb, err := s.take(ctx, kindGitHub, GitHubProvider, q)
+	cb, err := s.take(ctx, kindGitHub, GitHubProvider, browser, q)
 	if err != nil {
 		return "", err
 	}

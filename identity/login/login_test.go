@@ -163,8 +163,9 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	verifier := oauth2.GenerateVerifier()
+	const browser = "the browser's login cookie"
 	req := login.Request{Provider: "corp", ClientID: app.ID, RedirectURI: "https://app.example/cb",
-		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier), CodeChallengeMethod: "S256"}
+		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier), CodeChallengeMethod: "S256", Browser: browser}
 	begin := func() url.Values {
 		t.Helper()
 		u, err := w.svc.Begin(ctx, req)
@@ -177,19 +178,19 @@ func TestExpiry(t *testing.T) {
 	// A state past its 10 minutes is refused, and spent.
 	q := begin()
 	w.clock.Add(10*time.Minute + time.Second)
-	if to, err := w.svc.Callback(ctx, "corp", q); to != "" || !errors.Is(err, login.ErrInvalidState) {
+	if to, err := w.svc.Callback(ctx, "corp", browser, q); to != "" || !errors.Is(err, login.ErrInvalidState) {
 		t.Fatalf("expired state: %q, %v", to, err)
 	}
 	// The control: just within its life, the same flow gives a code.
 	q = begin()
 	w.clock.Add(10*time.Minute - time.Second)
-	to, err := w.svc.Callback(ctx, "corp", q)
+	to, err := w.svc.Callback(ctx, "corp", browser, q)
 	if err != nil || !strings.HasPrefix(to, "https://app.example/cb?code=") {
 		t.Fatalf("state within its life: %q, %v", to, err)
 	}
 	// A proxy-mode state is not an admin login's.
 	q = begin()
-	if _, err := w.svc.AdminCallback(ctx, "corp", q); !errors.Is(err, login.ErrInvalidState) {
+	if _, err := w.svc.AdminCallback(ctx, "corp", browser, q); !errors.Is(err, login.ErrInvalidState) {
 		t.Fatalf("a login state at the admin callback: %v", err)
 	}
 
@@ -256,5 +257,49 @@ func TestConfigCheck(t *testing.T) {
 	shown := with(func(c *login.Config) { c.ClientSecretEnv, c.ClientSecret = "", "inline-secret" })
 	if s := shown.String(); strings.Contains(s, "inline-secret") || !strings.Contains(s, "corp") {
 		t.Errorf("String() = %q: it must name the provider and hide the secret", s)
+	}
+}
+
+// TestBrowserBinding: a login's state is redeemed only with the browser
+// binding it was started with (login CSRF); a login cannot start without
+// one.
+func TestBrowserBinding(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	w.idp.AddUser(testidp.User{Subject: "mallory", Email: "mallory@example.com", EmailVerified: true})
+	w.idp.LoginAs("mallory")
+	app, err := w.st.CreateClientApp(ctx, store.ClientAppSpec{Name: "Web", RedirectURIs: []string{"https://app.example/cb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := login.Request{Provider: "corp", ClientID: app.ID, RedirectURI: "https://app.example/cb",
+		CodeChallenge: oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier()), CodeChallengeMethod: "S256", Browser: "mallory's"}
+	if _, err := w.svc.Begin(ctx, login.Request{Provider: req.Provider, ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: "S256"}); !errors.Is(err, login.ErrInvalidRequest) {
+		t.Fatalf("a login without a browser binding: %v", err)
+	}
+	if _, err := w.svc.BeginAdmin(ctx, "corp", ""); !errors.Is(err, login.ErrInvalidRequest) {
+		t.Fatalf("an admin login without a browser binding: %v", err)
+	}
+	for _, tc := range []struct {
+		name, browser string
+		ok            bool
+	}{
+		{"no binding", "", false},
+		{"another browser's", "victor's", false},
+		{"the same browser", "mallory's", true},
+	} {
+		u, err := w.svc.Begin(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, err := w.svc.Callback(ctx, "corp", tc.browser, toCallback(t, u))
+		switch {
+		case tc.ok && (err != nil || !strings.HasPrefix(to, "https://app.example/cb?code=")):
+			t.Errorf("%s: %q, %v", tc.name, to, err)
+		case !tc.ok && (to != "" || !errors.Is(err, login.ErrInvalidState) || !strings.Contains(err.Error(), "another browser")):
+			t.Errorf("%s: %q, %v; want ErrInvalidState and no redirect", tc.name, to, err)
+		}
 	}
 }

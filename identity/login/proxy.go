@@ -21,6 +21,9 @@ type Request struct {
 	CodeChallenge       string // PKCE S256 challenge of the client's verifier
 	CodeChallengeMethod string // must be S256
 	State               string // optional: the client's own state, echoed back
+	// Browser binds the login to the browser starting it: the callback
+	// must come with the same value (the API's login cookie).
+	Browser string
 }
 
 // challengeRE is a PKCE S256 challenge: base64url of 32 bytes.
@@ -56,7 +59,7 @@ func (s *Service) Begin(ctx context.Context, r Request) (string, error) {
 	if !slices.Contains(app.RedirectURIs, r.RedirectURI) {
 		return "", fmt.Errorf("%w: redirect_uri is not registered for this client app", ErrInvalidRequest)
 	}
-	return s.start(ctx, c, kindLogin, s.callbackURI(r.Provider), stateData{
+	return s.start(ctx, c, kindLogin, s.callbackURI(r.Provider), r.Browser, stateData{
 		ClientAppID: app.ID, RedirectURI: r.RedirectURI, Challenge: r.CodeChallenge, ClientState: r.State,
 	})
 }
@@ -71,14 +74,15 @@ func (s *Service) callbackURI(provider string) string {
 // one-time code, or with an OAuth error (error, error_description) when
 // the login failed after its state was recognized. Only a callback whose
 // state is not recognized has no redirect: then the error is all there is
-// (ErrInvalidState, ErrUnknownProvider). err is also set, for the log,
-// when the redirect carries an error.
-func (s *Service) Callback(ctx context.Context, provider string, q url.Values) (redirect string, err error) {
+// (ErrInvalidState, ErrUnknownProvider), as for a browser other than the
+// one that started the login (browser: see Request.Browser). err is also
+// set, for the log, when the redirect carries an error.
+func (s *Service) Callback(ctx context.Context, provider, browser string, q url.Values) (redirect string, err error) {
 	c, err := s.client(provider)
 	if err != nil {
 		return "", err
 	}
-	cb, err := s.take(ctx, kindLogin, provider, q)
+	cb, err := s.take(ctx, kindLogin, provider, browser, q)
 	if err != nil {
 		return "", err
 	}

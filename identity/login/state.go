@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,9 @@ type stateData struct {
 	ClientState string `json:"client_state,omitempty"`
 	// AppNonce is the GitHub login's nonce, echoed back to the app.
 	AppNonce string `json:"app_nonce,omitempty"`
+	// Browser is the SecretHash of the browser binding the login was
+	// started with (see start).
+	Browser string `json:"browser,omitempty"`
 }
 
 // secret returns a fresh random secret (26 base32 characters, 130 bits).
@@ -47,7 +51,19 @@ func derive(purpose, state string) string {
 }
 
 // start stores a new login state and returns the IdP's authorization URL.
-func (s *Service) start(ctx context.Context, c *client, kind, redirectURI string, d stateData) (string, error) {
+//
+// browser is a secret the browser starting the login holds and no other
+// can (the API keeps it in an HttpOnly cookie): the callback must present
+// it again (take). Without it the state would be a bearer ticket: anyone
+// could log in at the IdP as themselves, stop before Sentinel's callback
+// and have a victim's browser open that URL, finishing the attacker's
+// login there (login CSRF, RFC 6749 §10.12). The PKCE verifier sent to
+// the IdP is no help there: it is derived from the state itself.
+func (s *Service) start(ctx context.Context, c *client, kind, redirectURI, browser string, d stateData) (string, error) {
+	if browser == "" {
+		return "", fmt.Errorf("%w: the login is not bound to a browser", ErrInvalidRequest)
+	}
+	d.Browser = store.SecretHash(browser)
 	data, err := json.Marshal(d)
 	if err != nil {
 		return "", fmt.Errorf("encode login state: %w", err)
@@ -70,8 +86,9 @@ type callback struct {
 }
 
 // take checks the callback's state (single use, unexpired, of this flow
-// and provider) and returns what the flow stored with it.
-func (s *Service) take(ctx context.Context, kind, provider string, q url.Values) (callback, error) {
+// and provider, started by this browser) and returns what the flow stored
+// with it. A state presented by another browser is spent all the same.
+func (s *Service) take(ctx context.Context, kind, provider, browser string, q url.Values) (callback, error) {
 	state := q.Get("state")
 	if state == "" {
 		return callback{}, fmt.Errorf("%w: the callback has no state", ErrInvalidState)
@@ -89,6 +106,9 @@ func (s *Service) take(ctx context.Context, kind, provider string, q url.Values)
 	var d stateData
 	if err := json.Unmarshal(st.Data, &d); err != nil {
 		return callback{}, fmt.Errorf("decode login state: %w", err)
+	}
+	if browser == "" || d.Browser == "" || subtle.ConstantTimeCompare([]byte(store.SecretHash(browser)), []byte(d.Browser)) != 1 {
+		return callback{}, fmt.Errorf("%w: the login was started in another browser", ErrInvalidState)
 	}
 	return callback{state: state, data: d}, nil
 }
