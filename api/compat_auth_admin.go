@@ -41,12 +41,18 @@ func adminActorOf(ctx context.Context) (adminActor, bool) {
 }
 
 // adminFromCookie authenticates the admin_token cookie: ok is false when
-// there is none (the caller answers 401), and a refused cookie has been
-// answered already (handled).
+// there is none (the caller answers 401), and a refused cookie, or one
+// sent by a page of another origin than Sentinel's or the admin
+// console's (admin_cookie_origin.go), has been answered already
+// (handled).
 func (s *Server) adminFromCookie(c *gin.Context) (u store.User, ok, handled bool) {
 	raw, err := c.Cookie(adminCookie)
 	if err != nil || raw == "" || s.cfg.Login == nil {
 		return store.User{}, false, false
+	}
+	if !s.adminCookieOrigin(c.GetHeader("Origin")) {
+		failDetail(c, http.StatusForbidden, "This origin may not use the admin session")
+		return store.User{}, false, true
 	}
 	_, u, err = s.cfg.Login.VerifyAdmin(c.Request.Context(), raw)
 	switch {
@@ -137,11 +143,16 @@ func (s *Server) adminMe(c *gin.Context) {
 
 // adminLogout is POST /auth/admin/logout: the cookie's token is
 // denylisted and the cookie cleared. Like the other admin mutations it
-// needs X-Requested-With.
+// needs X-Requested-With, and a page of Sentinel's or the console's
+// origin.
 func (s *Server) adminLogout(c *gin.Context) {
 	raw, err := c.Cookie(adminCookie)
 	if err != nil || raw == "" {
 		failDetail(c, http.StatusUnauthorized, "Not authenticated")
+		return
+	}
+	if !s.adminCookieOrigin(c.GetHeader("Origin")) {
+		failDetail(c, http.StatusForbidden, "This origin may not use the admin session")
 		return
 	}
 	if strings.TrimSpace(c.GetHeader("X-Requested-With")) == "" {
