@@ -16,6 +16,7 @@ package login
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -148,8 +149,14 @@ func checkURL(raw string) error {
 	return fmt.Errorf("%q: want https (http only to localhost)", raw)
 }
 
+// isLoopback: localhost or a loopback IP address. A name that merely
+// starts with "127." (127.idp.example) is any host on the network.
 func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // CheckConfigs validates every login block without contacting any IdP:
