@@ -61,9 +61,12 @@ func (s *Service) GitHubCallback(ctx context.Context, browser string, q url.Valu
 		return "", err
 	}
 	d := cb.data
-	// Checked again: the app may have been deactivated meanwhile.
-	if err := s.allowedRedirect(ctx, d.RedirectURI); err != nil {
+	// Checked again: the app may have been deactivated meanwhile. A
+	// store that cannot tell is an outage, not a refused state.
+	if err := s.allowedRedirect(ctx, d.RedirectURI); errors.Is(err, ErrInvalidRequest) {
 		return "", fmt.Errorf("%w: %w", ErrInvalidState, err)
+	} else if err != nil {
+		return "", err
 	}
 	frag := url.Values{}
 	if d.AppNonce != "" {

@@ -82,7 +82,9 @@ type world struct {
 	clock *clock
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld builds the world; opts may change the service's options
+// (another store, more providers) before it starts.
+func newWorld(t *testing.T, opts ...func(*login.Options)) *world {
 	t.Helper()
 	ctx := t.Context()
 	st := testenv.SQLiteStore(t)
@@ -120,9 +122,13 @@ func newWorld(t *testing.T) *world {
 	m := members{st}
 	ex := exchange.New(host, st, m, identity.NewTokens(issuer, verifier, deny, 0))
 	clk := &clock{t: time.Now()}
-	svc, err := login.New(ctx, login.Options{IssuerURL: issuerURL, Store: st, SignIn: ex, Members: m,
+	o := login.Options{IssuerURL: issuerURL, Store: st, SignIn: ex, Members: m,
 		Issuer: issuer, Verifier: verifier, Deny: deny, Now: clk.Now,
-		Providers: []login.Config{{Provider: "corp", ClientID: idp.ClientID(), ClientSecret: idp.ClientSecret(), Issuer: idp.Issuer()}}})
+		Providers: []login.Config{{Provider: "corp", ClientID: idp.ClientID(), ClientSecret: idp.ClientSecret(), Issuer: idp.Issuer()}}}
+	for _, f := range opts {
+		f(&o)
+	}
+	svc, err := login.New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
