@@ -79,11 +79,17 @@ func (s *Service) Workspaces(ctx context.Context, code, verifier string) ([]exch
 
 // Token redeems the code, once, for an access and a refresh token of a
 // workspace the user belongs to. A refused request (wrong verifier, not a
-// member) leaves the code usable; of concurrent redemptions one wins.
+// member) leaves the code usable; of concurrent redemptions one wins. The
+// code of a client app deactivated since is refused.
 func (s *Service) Token(ctx context.Context, code, workspaceID, verifier string) (Tokens, error) {
 	c, err := s.peek(ctx, code, verifier)
 	if err != nil {
 		return Tokens{}, err
+	}
+	if ok, err := s.clientAppActive(ctx, c.ClientAppID); err != nil {
+		return Tokens{}, err
+	} else if !ok {
+		return Tokens{}, fmt.Errorf("%w: the client app is no longer active", ErrInvalidCode)
 	}
 	if workspaceID == "" {
 		return Tokens{}, fmt.Errorf("%w: workspace_id is required", ErrInvalidRequest)
@@ -117,7 +123,9 @@ func (s *Service) Token(ctx context.Context, code, workspaceID, verifier string)
 // (rotation), a spent one coming back revokes its whole family, and the
 // membership, role and groups are read again, so a removed member gets
 // ErrNotMember (and loses the family) and a deactivated user
-// ErrInvalidToken.
+// ErrInvalidToken. The family of a client app deactivated or deleted
+// since is revoked (ErrInvalidToken): without that, rotation would keep a
+// compromised app's stolen refresh tokens alive for ever.
 func (s *Service) Refresh(ctx context.Context, raw string) (Tokens, error) {
 	c, err := s.verify(ctx, raw, token.Refresh)
 	if err != nil {
@@ -133,6 +141,14 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Tokens, error) {
 		return Tokens{}, fmt.Errorf("%w: the refresh token does not belong to its family", ErrInvalidToken)
 	case f.RevokedAt != nil:
 		return Tokens{}, fmt.Errorf("%w: the refresh token was revoked", ErrInvalidToken)
+	}
+	if ok, err := s.clientAppActive(ctx, f.ClientAppID); err != nil {
+		return Tokens{}, err
+	} else if !ok {
+		if err := s.o.Store.RevokeRefreshFamily(ctx, f.ID, s.o.Now()); err != nil {
+			return Tokens{}, err
+		}
+		return Tokens{}, fmt.Errorf("%w: the client app is no longer active", ErrInvalidToken)
 	}
 	u, err := s.activeUser(ctx, c.Subject)
 	if err != nil {
@@ -190,6 +206,19 @@ func (s *Service) verify(ctx context.Context, raw string, k token.Kind) (token.C
 		return token.Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	return c, err
+}
+
+// clientAppActive reports whether the client app a code or a refresh
+// family was issued to still exists and is active.
+func (s *Service) clientAppActive(ctx context.Context, id string) (bool, error) {
+	app, err := s.o.Store.ClientApp(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("client app %s: %w", id, err)
+	}
+	return app.Active, nil
 }
 
 // activeUser reads the user; a deactivated one is ErrInactive.
