@@ -31,6 +31,9 @@ type Source interface {
 	Changes(ctx context.Context, serviceID string, after uint64, limit int) ([]store.Change, error)
 	HeadRevision(ctx context.Context) (uint64, error)
 	ModelByID(ctx context.Context, serviceID, modelID string) (store.Model, error)
+	// ServiceByID tells whether a service whose keys changed still exists
+	// (ErrNotFound once it was deleted).
+	ServiceByID(ctx context.Context, id string) (store.Service, error)
 	Notifications(ctx context.Context) <-chan struct{}
 }
 
@@ -296,11 +299,26 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 		}
 		loaded = append(loaded, m)
 	}
+	// A deleted service's last change is the revocation of its keys: look
+	// each such service up before applying, like the models, then forget
+	// the compiled model of one that is gone.
+	var gone []string
+	for serviceID := range keys {
+		if _, err := s.src.ServiceByID(ctx, serviceID); errors.Is(err, store.ErrNotFound) {
+			gone = append(gone, serviceID)
+		} else if err != nil {
+			return fmt.Errorf("look up service %s after a key change: %w", serviceID, err)
+		}
+	}
 	if err := s.eng.Apply(ctx, muts); err != nil {
 		return err
 	}
 	for _, m := range loaded {
 		s.setModel(m.ServiceID, m)
+	}
+	for _, serviceID := range gone {
+		s.eng.DropModel(serviceID)
+		s.modelErrs.Delete(serviceID)
 	}
 	if s.opts.OnKeyChange != nil {
 		for serviceID := range keys {
