@@ -142,6 +142,12 @@ func (p *chainPlan) touches(typ, rel string) bool {
 	return grant || len(p.tuplesets[relRef{typ, rel}]) > 0
 }
 
+// shapes reports whether tuples of typ#rel are tuple-to-userset tuples of
+// the plan: they change which nodes a walk reaches.
+func (p *chainPlan) shapes(typ, rel string) bool {
+	return p != nil && len(p.tuplesets[relRef{typ, rel}]) > 0
+}
+
 // walkChain visits the nodes the walk from start reaches through computed
 // relations and tuple-to-userset steps, breadth first, so each is visited
 // at its fewest steps, until visit returns false. It returns the edges

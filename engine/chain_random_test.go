@@ -207,6 +207,29 @@ func TestChainIncremental(t *testing.T) {
 			if batch%10 != 9 {
 				continue
 			}
+			// Contextual tuples: one at a time, not in the index.
+			for k := 0; k < 30; k++ {
+				ct, err := tuple.Parse(randomChainKey(rng, m))
+				if err != nil || m.ValidateTuple(ct) != nil || ref.tuples[ct] {
+					continue
+				}
+				typ := []string{"folder", "doc"}[rng.IntN(2)]
+				rels := m.Relations(typ)
+				obj := tuple.Object{Type: typ, ID: fmt.Sprintf("%c%d", typ[0], rng.IntN(4))}
+				rel := rels[rng.IntN(len(rels))]
+				user, _ := tuple.ParseUser([]string{"user:a", "user:b", "user:c", "user:*"}[rng.IntN(4)])
+				got, err := e.Check(ctx, "svc", CheckRequest{Object: obj, Relation: rel, User: user, Contextual: []tuple.Tuple{ct}})
+				if err != nil {
+					t.Fatalf("seed %d: check %s#%s@%s with %s: %v\n%s", seed, obj, rel, user, ct, err, dsl)
+				}
+				ref.tuples[ct] = true
+				want := ref.check(obj, rel, user, map[string]bool{}) == yes
+				delete(ref.tuples, ct)
+				checks++
+				if got.Allowed != want {
+					t.Fatalf("seed %d batch %d: check %s#%s@%s with contextual %s = %v, reference says %v\nmodel:\n%s\ntuples: %v", seed, batch, obj, rel, user, ct, got.Allowed, want, dsl, ref.tuples)
+				}
+			}
 			for _, typ := range []string{"folder", "doc"} {
 				for _, rel := range m.Relations(typ) {
 					for i := 0; i < 4; i++ {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sentinel-auth/sentinel/model"
+	"github.com/sentinel-auth/sentinel/tuple"
 )
 
 // chainModel is the benchmark's model (package gen): folders in parent
@@ -261,6 +262,63 @@ func TestChainDepthLimit(t *testing.T) {
 		}
 		if err != nil || got != c.want {
 			t.Errorf("check %s#%s@%s = %v, %v; want %v", c.obj, c.rel, c.user, got, err, c.want)
+		}
+	}
+}
+
+// TestChainContextual: a contextual grant reaches the objects below it for
+// that check only, decided from the flattened subjects; a contextual
+// parent or membership is decided by the careful variant.
+func TestChainContextual(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, chainModel)
+	write(t, e,
+		[3]string{"folder:mid", "parent", "folder:root"},
+		[3]string{"doc:1", "parent", "folder:mid"},
+		[3]string{"folder:other", "viewer", "user:bob"},
+		[3]string{"group:eng", "member", "user:anne"},
+		[3]string{"folder:root", "owner", "user:olga"},
+	)
+	for _, c := range []struct {
+		name           string
+		ctx            [][3]string
+		obj, rel, user string
+		want           bool
+		careful        bool // the contextual tuples go to the careful variant
+	}{
+		{"a grant on an ancestor", [][3]string{{"folder:root", "viewer", "user:zed"}}, "doc:1", "viewer", "user:zed", true, false},
+		{"an editor grant is not an owner", [][3]string{{"folder:root", "editor", "user:zed"}}, "doc:1", "editor", "user:zed", true, false},
+		{"a viewer grant is not an editor", [][3]string{{"folder:root", "viewer", "user:zed"}}, "doc:1", "editor", "user:zed", false, false},
+		{"a group granted on an ancestor", [][3]string{{"folder:mid", "editor", "group:eng#member"}}, "doc:1", "viewer", "user:anne", true, false},
+		{"a grant already in the index, nearer", [][3]string{{"doc:1", "owner", "user:olga"}}, "doc:1", "viewer", "user:olga", true, false},
+		{"a grant elsewhere", [][3]string{{"folder:other", "viewer", "user:zed"}}, "doc:1", "viewer", "user:zed", false, false},
+		{"a parent", [][3]string{{"folder:root", "parent", "folder:other"}}, "doc:1", "viewer", "user:bob", true, true},
+		{"a membership", [][3]string{{"group:eng", "member", "user:zed"}, {"folder:mid", "viewer", "group:eng#member"}}, "doc:1", "viewer", "user:zed", true, true},
+	} {
+		var ctxTuples []tuple.Tuple
+		for _, k := range c.ctx {
+			ctxTuples = append(ctxTuples, mustTuple(t, k[0], k[1], k[2]))
+		}
+		if got, err := check(t, e, c.obj, c.rel, c.user, ctxTuples...); err != nil || got != c.want {
+			t.Errorf("%s: check %s#%s@%s = %v, %v; want %v", c.name, c.obj, c.rel, c.user, got, err, c.want)
+		}
+		ov, err := contextual(e.current("svc"), "svc", ctxTuples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ov.careful != c.careful {
+			t.Errorf("%s: careful = %v, want %v", c.name, ov.careful, c.careful)
+		}
+		if !c.careful {
+			tp := mustTuple(t, c.obj, c.rel, c.user)
+			fast, err := e.evalVariant(context.Background(), e.current("svc"), ov, tp.Object.Type, tp.Relation, evalInput(tp.Object, tp.User), false)
+			if err != nil || fast != c.want {
+				t.Errorf("%s: fast variant = %v, %v; want %v decided", c.name, fast, err, c.want)
+			}
+		}
+		// Nothing stays behind.
+		if got, err := check(t, e, c.obj, c.rel, c.user); err != nil || got != (c.obj == "doc:1" && c.user == "user:olga") {
+			t.Errorf("%s: without the contextual tuples: %v, %v", c.name, got, err)
 		}
 	}
 }

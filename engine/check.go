@@ -74,8 +74,11 @@ func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error
 			return nil, fmt.Errorf("%w: contextual tuple %d (%s): %v", ErrInvalidRequest, i, t, err)
 		}
 		ov.add(serviceID, t)
-		if _, ok := c.closables[[2]string{t.Object.Type, t.Relation}]; ok || c.chains.touches(t.Object.Type, t.Relation) {
+		switch _, closable := c.closables[[2]string{t.Object.Type, t.Relation}]; {
+		case closable || c.chains.shapes(t.Object.Type, t.Relation):
 			ov.careful = true
+		case c.chains.touches(t.Object.Type, t.Relation):
+			ov.grants = append(ov.grants, t)
 		}
 	}
 	return ov, nil
@@ -143,6 +146,11 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 	}
 	if overlay != nil {
 		tx.(*txn).overlay = overlay.fwd
+		if len(overlay.grants) > 0 && !careful {
+			// Under the transaction's read lock: the overlay and the
+			// index it complements are of the same state.
+			tx.(*txn).eff = e.store.data.chainOverlay(c.service, c.chains, overlay.grants)
+		}
 	}
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx))
 	if err != nil {

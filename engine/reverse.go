@@ -77,10 +77,13 @@ type tuples struct {
 	users byUser
 	eff   effIndex
 	// careful marks an overlay of contextual tuples that changes a
-	// membership relation or a flattened chain: the closures and effective
-	// subjects do not reflect it, so the request is decided by the careful
-	// variant, which walks the nesting.
+	// membership relation or the shape of a flattened chain: the closures
+	// and effective subjects do not reflect it, so the request is decided by
+	// the careful variant, which walks the nesting.
 	careful bool
+	// grants are an overlay's contextual tuples that add subjects to
+	// flattened chains (see chain_context.go).
+	grants []tuple.Tuple
 }
 
 func newTuples() *tuples {

@@ -44,6 +44,7 @@ type txn struct {
 	once    sync.Once
 	s       *indexStore
 	overlay index
+	eff     *effOverlay // contextual grants on flattened chains
 }
 
 func (t *txn) release() { t.once.Do(t.s.mu.RUnlock) }
@@ -83,7 +84,11 @@ func (s *indexStore) Abort(ctx context.Context, t storage.Transaction) {
 // and splices the index into reads of its ancestors.
 func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
 	if len(path) > len(indexPath) && path.HasPrefix(indexPath) && isEffRoot(path[len(indexPath)]) {
-		return s.data.eff.read(path[len(indexPath):])
+		v, err := s.data.eff.read(path[len(indexPath):])
+		if w, ok := t.(*txn); ok && w.eff != nil {
+			return w.eff.read(path[len(indexPath):], v, err)
+		}
+		return v, err
 	}
 	if path.HasPrefix(indexPath) {
 		v, err := lookup(map[string]any(s.data.fwd), path[len(indexPath):])
@@ -164,9 +169,13 @@ func lookup(v any, path storage.Path) (any, error) {
 	return v, nil
 }
 
-func notFound(path storage.Path) error {
-	return &storage.Error{Code: storage.NotFoundErr, Message: path.String() + ": document does not exist"}
-}
+// notFound is the error of a read of a missing path. It is one shared value
+// without the path: most lookups of a check miss (a denial is nothing but
+// misses), OPA only tests the code, and formatting the path allocated a
+// dozen times per check.
+func notFound(storage.Path) error { return errNotFound }
+
+var errNotFound = &storage.Error{Code: storage.NotFoundErr, Message: "document does not exist"}
 
 func (s *indexStore) Write(ctx context.Context, t storage.Transaction, op storage.PatchOp, path storage.Path, value any) error {
 	if path.HasPrefix(indexPath) || indexPath.HasPrefix(path) {
