@@ -336,5 +336,5 @@ func (ts *tuples) recomputeChains(svc string, p *chainPlan) {
 			nodes = append(nodes, node{k.typ, id, k.rel})
 		}
 	}
-	newChainBuilder(ts, svc, p).storeAll(nodes)
+	newChainBuilder(ts, svc, p, nil).storeAll(nodes)
 }

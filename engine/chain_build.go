@@ -15,17 +15,23 @@ import (
 // node instead (recomputeChain) took 10 s of CPU for the 90k nodes of the
 // 1M-tuple benchmark data. A node whose walk meets a cycle is left to
 // recomputeChain, whose breadth-first walk handles it.
+//
+// With fresh set, only those nodes are computed: the stored set of any
+// other flattened node is up to date and is used as it is (a parent change
+// recomputes the documents below it from their own tuples and their
+// folder's stored set).
 type chainBuilder struct {
-	ts   *tuples
-	sv   *effService
-	svc  string
-	p    *chainPlan
-	memo map[node]*effSet // nil: the walk from the node meets a cycle
-	busy map[node]bool    // on the current path
+	ts    *tuples
+	sv    *effService
+	svc   string
+	p     *chainPlan
+	fresh map[node]bool    // nil: compute every node
+	memo  map[node]*effSet // nil: the walk from the node meets a cycle
+	busy  map[node]bool    // on the current path
 }
 
-func newChainBuilder(ts *tuples, svc string, p *chainPlan) *chainBuilder {
-	return &chainBuilder{ts: ts, sv: ts.eff.service(svc, true), svc: svc, p: p, memo: map[node]*effSet{}, busy: map[node]bool{}}
+func newChainBuilder(ts *tuples, svc string, p *chainPlan, fresh map[node]bool) *chainBuilder {
+	return &chainBuilder{ts: ts, sv: ts.eff.service(svc, true), svc: svc, p: p, fresh: fresh, memo: map[node]*effSet{}, busy: map[node]bool{}}
 }
 
 // storeAll computes the sets of flattened nodes, then stores them. The
@@ -52,6 +58,14 @@ func (b *chainBuilder) storeAll(nodes []node) {
 // build returns the set of n, or nil if its walk meets a cycle.
 func (b *chainBuilder) build(n node) *effSet {
 	if s, ok := b.memo[n]; ok {
+		return s
+	}
+	if b.fresh != nil && !b.fresh[n] && b.p.flat[relRef{n.typ, n.rel}] {
+		s := b.sv.get(n)
+		if s == nil { // not kept: no subjects, the height of no tuples
+			s = &effSet{height: b.p.static[relRef{n.typ, n.rel}]}
+		}
+		b.memo[n] = s
 		return s
 	}
 	if b.busy[n] {
