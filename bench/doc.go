@@ -4,7 +4,7 @@
 //	go test -run '^$' -bench . -benchmem ./bench/             # 10k and 100k tuples
 //	SENTINEL_BENCH_LARGE=1 go test -run '^$' -bench . ./bench/ # and 1M
 //
-// BenchmarkLoad reports the time and heap of an initial load,
+// BenchmarkLoad reports the time, heap and process RSS of an initial load,
 // BenchmarkCheck the latency of a check (p50-µs, p99-µs besides ns/op),
 // BenchmarkListObjects the list of gen's heavy user, and
 // BenchmarkCheckUnderWrites check latency while 1,000 writes a second are

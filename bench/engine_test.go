@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,6 +151,23 @@ func reportLatency(b *testing.B, lat []time.Duration, wrong float64) {
 	b.ReportMetric(float64(lat[len(lat)*99/100])/1e3, "p99-µs")
 }
 
+// rssMiB is the process's resident set size (0 where /proc is missing).
+// It counts the whole benchmark process (the generated dataset too), and
+// after many checks the heap the collector lets grow between collections.
+func rssMiB() float64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
 // heapMiB is the heap in use after a collection.
 func heapMiB() float64 {
 	runtime.GC()
@@ -201,6 +220,7 @@ func BenchmarkLoad(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(heap, "heap-MiB")
+			b.ReportMetric(rssMiB(), "rss-MiB")
 			b.ReportMetric(float64(len(tuples)), "tuples")
 		})
 	}
@@ -228,6 +248,7 @@ func BenchmarkCheck(b *testing.B) {
 			}
 			b.StopTimer()
 			reportLatency(b, lat, f.wrong)
+			b.ReportMetric(rssMiB(), "rss-MiB")
 		})
 	}
 }

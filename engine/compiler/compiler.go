@@ -24,6 +24,10 @@
 //	data.sentinel.t[svc][type][id][relation][userType][userId]          plain and wildcard ("*") users
 //	data.sentinel.s[svc][type][id][relation][userType][userRel][userId] userset users
 //
+// and, by the fast variant only, what the engine keeps instead of walks:
+// membership closures (data.sentinel.c, .y, .g; see Closable) and
+// flattened parent chains (data.sentinel.e, .f, .h; see Flattened).
+//
 // Input: {"id": object id, "utype", "uid", "urel"} — the user as type, id
 // and relation ("" unless the user is a userset).
 package compiler

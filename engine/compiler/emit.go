@@ -63,6 +63,9 @@ func (g *generator) emit(k fnKey) error {
 	}
 	if k.node == 0 || k.node == -1 {
 		fmt.Fprintf(&g.out, "\n# %s (%s)\n", ri.key, modeDoc(k.has))
+		if k.node == 0 && !g.opts.TrackCycles && g.flat[ri.key] {
+			g.out.WriteString("# A plain user: from the flattened chain (data.sentinel.e, .f, .h); a userset: the walk.\n")
+		}
 	}
 	if len(bodies) == 0 {
 		// Never true; Rego needs a body, so emit one that fails.
