@@ -274,7 +274,9 @@ func TestUserChangesOncePerBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	s := New(nil, eng, Options{OnUserChange: func(id string) { got = append(got, id) }})
+	// The batch's key change makes apply ask whether the service still
+	// exists; it does.
+	s := New(serviceExists{}, eng, Options{OnUserChange: func(id string) { got = append(got, id) }})
 	rows := []store.Change{
 		{Revision: 1, Op: store.OpUser, UserID: "u2"},
 		{Revision: 2, Op: store.OpKey, ServiceID: "svc"},
@@ -297,4 +299,11 @@ func TestWaitForRespectsContext(t *testing.T) {
 	if err := s.WaitFor(ctx, 1_000_000); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("WaitFor a revision that never comes: %v", err)
 	}
+}
+
+// serviceExists is a Source that only answers ServiceByID, with a service.
+type serviceExists struct{ Source }
+
+func (serviceExists) ServiceByID(_ context.Context, id string) (store.Service, error) {
+	return store.Service{ID: id}, nil
 }
