@@ -1,11 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -23,40 +20,7 @@ var admHeaders = map[string]string{"Authorization": "Bearer " + adminKey, "X-Req
 // string or []byte sent as is, or a value sent as JSON.
 func admSend(t *testing.T, method, url string, headers map[string]string, body any) testenv.Response {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		buf, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := testenv.Response{Status: res.StatusCode, Raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
+	return testenv.DoHeaders(t, method, url, headers, body)
 }
 
 // adm sends an admin request (admin key and X-Requested-With).

@@ -88,11 +88,19 @@ func Tuple(object, relation, user string) map[string]string {
 }
 
 // DoHeaders is Do with the given request headers instead of a bearer key.
+// body is nil, a string or []byte sent as is (malformed bodies), or a
+// value sent as JSON.
 func DoHeaders(t testing.TB, method, url string, headers map[string]string, body any) Response {
 	t.Helper()
 	var r io.Reader
-	if body != nil {
-		buf, err := json.Marshal(body)
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
