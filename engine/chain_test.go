@@ -6,31 +6,14 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/sentinel-auth/sentinel/gen"
 	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
-// chainModel is the benchmark's model (package gen): folders in parent
-// chains, documents in folders, grants to users, groups and user:*.
-const chainModel = `model
-  schema 1.1
-type user
-type group
-  relations
-    define member: [user, group#member]
-type folder
-  relations
-    define parent: [folder]
-    define owner: [user]
-    define editor: [user, group#member] or owner or editor from parent
-    define viewer: [user, user:*, group#member] or editor or viewer from parent
-type doc
-  relations
-    define parent: [folder]
-    define owner: [user]
-    define editor: [user, group#member] or owner or editor from parent
-    define viewer: [user, user:*, group#member] or editor or viewer from parent
-`
+// chainModel is the benchmark's model: folders in parent chains,
+// documents in folders, grants to users, groups and user:*.
+const chainModel = gen.Model
 
 // fastCheck asks the fast variant alone: errTooComplex means it left the
 // question to the careful variant.
