@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/sentinel-auth/sentinel/model"
@@ -152,7 +153,8 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 			tx.(*txn).eff = e.store.data.chainOverlay(c.service, c.chains, overlay.grants)
 		}
 	}
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx))
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx),
+		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}))
 	if err != nil {
 		if isTooComplex(err) {
 			return false, errTooComplex
@@ -172,3 +174,17 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 func isTooComplex(err error) bool {
 	return strings.Contains(err.Error(), errTooComplex.Error())
 }
+
+// noBaseCache is the base-document cache of a check's evaluation: none.
+// OPA caches every data read of an evaluation in a trie with one node per
+// key of the path, in case a large JSON document is read again; here a
+// read is a few map lookups that return values already in memory, while
+// filling the trie was a third of a check's allocations (a check makes
+// several reads of eight-key paths, each read once). Measured with
+// BenchmarkCheck at 100k tuples, together with metrics.NoOp (OPA's default
+// creates a metrics registry and timers per evaluation): p50 30 → 21 µs,
+// allocations 154 → 116 per check.
+type noBaseCache struct{}
+
+func (noBaseCache) Get(ast.Ref) ast.Value  { return nil }
+func (noBaseCache) Put(ast.Ref, ast.Value) {}
