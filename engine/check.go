@@ -121,12 +121,22 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 // evalInput is the input of the compiled queries (see package compiler).
 func evalInput(object tuple.Object, user tuple.User) ast.Object {
 	return ast.NewObject(
-		ast.Item(ast.InternedTerm("id"), ast.StringTerm(object.ID)),
-		ast.Item(ast.InternedTerm("utype"), ast.StringTerm(user.Type)),
-		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(user.ID)),
-		ast.Item(ast.InternedTerm("urel"), ast.StringTerm(user.Relation)),
+		ast.Item(inputID, ast.StringTerm(object.ID)),
+		ast.Item(inputUType, ast.StringTerm(user.Type)),
+		ast.Item(inputUID, ast.StringTerm(user.ID)),
+		ast.Item(inputURel, ast.StringTerm(user.Relation)),
 	)
 }
+
+// The input's keys, made once: OPA interns only its own common strings, so
+// ast.InternedTerm("utype") allocated a new term on every check. Terms are
+// never modified by evaluation, so every input may share them.
+var (
+	inputID    = ast.StringTerm("id")
+	inputUType = ast.StringTerm("utype")
+	inputUID   = ast.StringTerm("uid")
+	inputURel  = ast.StringTerm("urel")
+)
 
 // errStale: the model evaluated was replaced before the evaluation could
 // read the index (whose closures follow the current model).
