@@ -118,14 +118,24 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 	return allowed, nil
 }
 
-// evalInput is the input of the compiled queries (see package compiler).
-func evalInput(object tuple.Object, user tuple.User) ast.Object {
-	return ast.NewObject(
-		ast.Item(inputID, ast.StringTerm(object.ID)),
-		ast.Item(inputUType, ast.StringTerm(user.Type)),
-		ast.Item(inputUID, ast.StringTerm(user.ID)),
-		ast.Item(inputURel, ast.StringTerm(user.Relation)),
-	)
+// queryInput is the input of a compiled query (see package compiler), and
+// whether its user is plain: neither a userset nor the wildcard, the users
+// compiler.Compiled.PlainQuery's entries are made for.
+type queryInput struct {
+	value ast.Object
+	plain bool
+}
+
+func evalInput(object tuple.Object, user tuple.User) queryInput {
+	return queryInput{
+		value: ast.NewObject(
+			ast.Item(inputID, ast.StringTerm(object.ID)),
+			ast.Item(inputUType, ast.StringTerm(user.Type)),
+			ast.Item(inputUID, ast.StringTerm(user.ID)),
+			ast.Item(inputURel, ast.StringTerm(user.Relation)),
+		),
+		plain: user.Relation == "" && user.ID != tuple.Wildcard,
+	}
 }
 
 // The input's keys, made once: OPA interns only its own common strings, so
@@ -142,8 +152,8 @@ var (
 // read the index (whose closures follow the current model).
 var errStale = errors.New("model replaced during evaluation")
 
-func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, objType, relation string, input ast.Object, careful bool) (bool, error) {
-	pq, err := e.query(ctx, c, objType, relation, careful)
+func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, objType, relation string, input queryInput, careful bool) (bool, error) {
+	pq, err := e.query(ctx, c, objType, relation, careful, input.plain)
 	if err != nil {
 		return false, err
 	}
@@ -163,7 +173,7 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 			tx.(*txn).eff = e.store.data.chainOverlay(c.service, c.chains, overlay.grants)
 		}
 	}
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx),
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input.value), rego.EvalTransaction(tx),
 		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}))
 	if err != nil {
 		if isTooComplex(err) {
