@@ -18,8 +18,11 @@ import (
 // need a value only the write knows (a new id, a deletion's counts) are
 // built from the write's result with recordOf, inside the transaction.
 //
-// The context with the entry goes to that one store call only, never to
-// the request: reads and other writes of the handler carry none.
+// The context with the entry goes to the store call that makes the change,
+// never to the request, so the handler's other writes carry none. An
+// operation of several writes passes it to each: the first that commits
+// records it, the others record nothing more (service creation and key
+// rotation, compat_admin_service_apps.go).
 
 // actor is who a mutation is recorded as.
 type actor struct {
