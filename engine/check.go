@@ -9,6 +9,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/tuple"
@@ -173,8 +174,16 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 			tx.(*txn).eff = e.store.data.chainOverlay(c.service, c.chains, overlay.grants)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	// OPA's default cancellation starts a goroutine per evaluation to watch
+	// ctx; context.AfterFunc arranges the same without one (a goroutine
+	// start and wake-up per check, on the hot path of every request).
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input.value), rego.EvalTransaction(tx),
-		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}))
+		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}), rego.EvalExternalCancel(cancel))
 	if err != nil {
 		if isTooComplex(err) {
 			return false, errTooComplex
