@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Policy is a Rego query over extra policy modules (custom RBAC, a security
@@ -52,7 +54,14 @@ func (p *Policy) Eval(ctx context.Context, input any) (rego.ResultSet, error) {
 	if v, ok := input.(ast.Value); ok {
 		opt = rego.EvalParsedInput(v)
 	}
-	rs, err := p.query.Eval(ctx, opt, rego.EvalTransaction(tx))
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// As in checks (evalVariant): no metrics registry, and cancellation
+	// without a goroutine per evaluation.
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
+	rs, err := p.query.Eval(ctx, opt, rego.EvalTransaction(tx), rego.EvalMetrics(metrics.NoOp()), rego.EvalExternalCancel(cancel))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policy: %w", err)
 	}
