@@ -49,6 +49,11 @@
 // that evaluation (chain_context.go); a contextual parent or membership
 // sends the check to the careful variant.
 //
+// A service whose model opts in to the directory (ModelOptions.Directory)
+// holds a copy of the directory service's workspace and group tuples in
+// its own part of the index, kept in step under the same write lock
+// (directory.go), so all of the above is built over them unchanged.
+//
 // # Measured (2 cores, go test -bench; numbers in README.md)
 //
 //   - OPA's evaluator: ≈5 µs of CPU for a prepared query that does nothing
