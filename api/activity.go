@@ -23,7 +23,8 @@ type ActivityLog interface {
 }
 
 // Actions recorded by the handlers of this package (the compat handlers
-// name theirs in place). Every handler records after its write commits.
+// name theirs in place). Every handler records its entry inside the
+// transaction of its write (activity_record.go).
 const (
 	actionServiceCreated  = "service.created"
 	actionKeyRotated      = "service.key_rotated"
@@ -48,33 +49,6 @@ const (
 func (s *Server) activityLog() ActivityLog {
 	al, _ := s.cfg.Store.(ActivityLog)
 	return al
-}
-
-// recordActivity appends e, an entry about a mutation that has already
-// succeeded, by an admin (service == nil) or by the service. The mutation
-// is committed whatever happens here, so a failure to record is logged at
-// error level rather than turned into a failed response the client would
-// retry. (The store can also record inside a write's own transaction,
-// (*sqlstore.writer).appendActivity, where a failure undoes the write; no
-// write uses it yet.)
-func (s *Server) recordActivity(c *gin.Context, service *store.Service, e store.ActivityEntry, detail map[string]any) {
-	if service != nil {
-		e.ActorType, e.ActorLabel = store.ActorService, service.Name
-	} else {
-		e.ActorType, e.ActorLabel = store.ActorAdmin, adminLabel
-	}
-	var err error
-	if e.Detail, err = json.Marshal(detail); err == nil {
-		if al := s.activityLog(); al == nil {
-			err = fmt.Errorf("the store has no activity log")
-		} else {
-			_, err = al.AppendActivity(c.Request.Context(), e)
-		}
-	}
-	if err != nil {
-		s.log.Error("activity not recorded", "action", e.Action, "target_type", e.TargetType,
-			"target_id", e.TargetID, "err", err)
-	}
 }
 
 type activityItem struct {

@@ -86,8 +86,10 @@ func TestActivityRecordsMutations(t *testing.T) {
 					map[string]any{"name": "notes", "key_id": firstKey}},
 				{"service.key_rotated", "admin", "admin credential", "service", svcID,
 					map[string]any{"name": "notes", "key_id": newKey, "key_prefix": rotated.Body["key"].(map[string]any)["prefix"], "grace": "1h0m0s"}},
+				// Recorded with the service's write, before the key's: the
+				// key by its prefix only.
 				{"service.created", "admin", "admin credential", "service", svcID,
-					map[string]any{"name": "notes", "key_id": firstKey, "key_prefix": created.Body["key"].(map[string]any)["prefix"]}},
+					map[string]any{"name": "notes", "key_prefix": created.Body["key"].(map[string]any)["prefix"]}},
 			}
 			if int(total) != len(want) || len(items) != len(want) {
 				t.Fatalf("%d entries (total %v), want %d: %v", len(items), total, len(want), activityField(items, "action"))

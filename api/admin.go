@@ -68,13 +68,23 @@ func (s *Server) createService(c *gin.Context) {
 			fmt.Sprintf("service name %q must match %s", req.Name, serviceNameRe))
 		return
 	}
-	is, err := servicekey.CreateService(c.Request.Context(), s.cfg.Store, req.Name)
+	key, err := servicekey.New()
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
-	s.recordActivity(c, nil, store.ActivityEntry{Action: actionServiceCreated, TargetType: "service", TargetID: is.Service.ID},
-		map[string]any{"name": is.Service.Name, "key_id": is.Key.ID, "key_prefix": is.Key.Prefix})
+	// Recorded with the service's write, the first of two (the key's is
+	// the second): the key is named by its prefix, its id is not known yet.
+	ctx := c.Request.Context()
+	ctx = recordOf(ctx, adminBy(ctx), func(svc store.Service) []act {
+		return []act{{store.ActivityEntry{Action: actionServiceCreated, TargetType: "service", TargetID: svc.ID},
+			map[string]any{"name": svc.Name, "key_prefix": key.Display}}}
+	})
+	is, err := servicekey.CreateServiceWith(ctx, s.cfg.Store, req.Name, key)
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
 	c.JSON(http.StatusCreated, toIssued(is))
 }
 
@@ -124,29 +134,31 @@ func (s *Server) rotateKey(c *gin.Context) {
 		}
 		grace = g
 	}
-	is, err := servicekey.Rotate(c.Request.Context(), s.cfg.Store, c.Param("name"), grace)
+	ctx, name := c.Request.Context(), c.Param("name")
+	is, err := servicekey.Rotate(recordOf(ctx, adminBy(ctx), func(k store.Key) []act {
+		return []act{{store.ActivityEntry{Action: actionKeyRotated, TargetType: "service", TargetID: k.ServiceID},
+			map[string]any{"name": name, "key_id": k.ID, "key_prefix": k.Prefix, "grace": grace.String()}}}
+	}), s.cfg.Store, name, grace)
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
 	s.cfg.Keys.Invalidate(is.Service.ID)
-	s.recordActivity(c, nil, store.ActivityEntry{Action: actionKeyRotated, TargetType: "service", TargetID: is.Service.ID},
-		map[string]any{"name": is.Service.Name, "key_id": is.Key.ID, "key_prefix": is.Key.Prefix, "grace": grace.String()})
 	c.JSON(http.StatusCreated, toIssued(is))
 }
 
 func (s *Server) revokeKey(c *gin.Context) {
-	name, keyID := c.Param("name"), c.Param("id")
-	err := servicekey.Revoke(c.Request.Context(), s.cfg.Store, name, keyID)
+	ctx, name, keyID := c.Request.Context(), c.Param("name"), c.Param("id")
+	// The service first: its id is the entry's target.
+	svc, err := s.cfg.Store.ServiceByName(ctx, name)
+	if err == nil {
+		err = servicekey.Revoke(record(ctx, adminBy(ctx), act{store.ActivityEntry{Action: actionKeyRevoked,
+			TargetType: "service", TargetID: svc.ID}, map[string]any{"name": name, "key_id": keyID}}), s.cfg.Store, name, keyID)
+	}
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
-	svc, err := s.cfg.Store.ServiceByName(c.Request.Context(), name)
-	if err == nil {
-		s.cfg.Keys.Invalidate(svc.ID)
-	}
-	s.recordActivity(c, nil, store.ActivityEntry{Action: actionKeyRevoked, TargetType: "service", TargetID: svc.ID},
-		map[string]any{"name": name, "key_id": keyID})
+	s.cfg.Keys.Invalidate(svc.ID)
 	c.Status(http.StatusNoContent)
 }

@@ -98,13 +98,16 @@ func (s *Server) admCreateClientApp(c *gin.Context) {
 	if !admCheckClientApp(c, req) {
 		return
 	}
-	a, err := s.cfg.Store.CreateClientApp(c.Request.Context(), store.ClientAppSpec{Name: *req.Name, RedirectURIs: *req.RedirectURIs})
+	rec := admRecordOf(c, func(a store.ClientApp) []act {
+		return []act{{store.ActivityEntry{Action: "client_app.created", TargetType: "client_app", TargetID: a.ID},
+			map[string]any{"name": a.Name, "redirect_uris": a.RedirectURIs}}}
+	})
+	a, err := s.cfg.Store.CreateClientApp(rec, store.ClientAppSpec{Name: *req.Name, RedirectURIs: *req.RedirectURIs})
 	if err != nil {
 		s.admInternal(c, "create client app", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "client_app.created", TargetType: "client_app", TargetID: a.ID},
-		map[string]any{"name": a.Name, "redirect_uris": a.RedirectURIs}})
+	s.admCommitted(c)
 	c.JSON(http.StatusCreated, admClientAppOf(a))
 }
 
@@ -148,7 +151,14 @@ func (s *Server) admUpdateClientApp(c *gin.Context) {
 	if !ok {
 		return
 	}
-	a, err := s.cfg.Store.UpdateClientApp(c.Request.Context(), before.ID,
+	rec := admRecordOf(c, func(a store.ClientApp) []act {
+		if a.UpdatedAt.Equal(before.UpdatedAt) {
+			return nil // nothing changed
+		}
+		return []act{{store.ActivityEntry{Action: "client_app.updated", TargetType: "client_app", TargetID: a.ID},
+			map[string]any{"name": a.Name, "redirect_uris": a.RedirectURIs, "is_active": a.Active}}}
+	})
+	a, err := s.cfg.Store.UpdateClientApp(rec, before.ID,
 		store.ClientAppUpdate{Name: req.Name, RedirectURIs: req.RedirectURIs, Active: req.IsActive})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -159,8 +169,7 @@ func (s *Server) admUpdateClientApp(c *gin.Context) {
 		return
 	}
 	if !a.UpdatedAt.Equal(before.UpdatedAt) {
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "client_app.updated", TargetType: "client_app", TargetID: a.ID},
-			map[string]any{"name": a.Name, "redirect_uris": a.RedirectURIs, "is_active": a.Active}})
+		s.admCommitted(c)
 	}
 	c.JSON(http.StatusOK, admClientAppOf(a))
 }
@@ -171,7 +180,8 @@ func (s *Server) admDeleteClientApp(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.cfg.Store.DeleteClientApp(c.Request.Context(), a.ID)
+	err := s.cfg.Store.DeleteClientApp(admRecord(c, act{store.ActivityEntry{Action: "client_app.deleted",
+		TargetType: "client_app", TargetID: a.ID}, map[string]any{"name": a.Name}}), a.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Client app not found")
@@ -180,7 +190,6 @@ func (s *Server) admDeleteClientApp(c *gin.Context) {
 		s.admInternal(c, "delete client app", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "client_app.deleted", TargetType: "client_app", TargetID: a.ID},
-		map[string]any{"name": a.Name}})
+	s.admCommitted(c)
 	c.Status(http.StatusNoContent)
 }

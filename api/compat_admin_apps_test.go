@@ -209,6 +209,12 @@ func testCompatAdminServiceApps(t *testing.T, e *acEnv) {
 	if r.Body["is_active"] != true || !e.keyWorks(key3, "docs") {
 		t.Fatalf("rotate after deactivation = %s, or its key does not work", r.Raw)
 	}
+	// The activation and the key are two writes and one entry, recorded
+	// with the first, naming the new key.
+	rotations, _, err := e.st.ListActivity(ctx, store.ActivityFilter{Action: "service_app.key_rotated"}, 1, 10)
+	if err != nil || len(rotations) != 2 || detailOf(t, rotations[0])["key_prefix"] != key3[:7]+"****" {
+		t.Fatalf("key_rotated entries after the reactivating rotation: %+v, %v", rotations, err)
+	}
 
 	// Deletion takes the service whole: its resources, its actions (and
 	// them from roles), its key; notes keeps everything.

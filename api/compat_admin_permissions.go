@@ -195,7 +195,12 @@ func (s *Server) admSetVisibility(c *gin.Context) {
 	if !ok {
 		return
 	}
-	updated, err := s.cfg.Store.SetResourceVisibility(c.Request.Context(), res.ID, vis)
+	rec := admRecordOf(c, func(updated store.Resource) []act {
+		return []act{{store.ActivityEntry{Action: actionResourceVisibility, TargetType: targetResource,
+			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+			"from": res.Visibility, "to": updated.Visibility})}}
+	})
+	updated, err := s.cfg.Store.SetResourceVisibility(rec, res.ID, vis)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Permission not found")
@@ -205,9 +210,7 @@ func (s *Server) admSetVisibility(c *gin.Context) {
 		return
 	}
 	if updated.Visibility != res.Visibility {
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: actionResourceVisibility, TargetType: targetResource,
-			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
-			"from": res.Visibility, "to": updated.Visibility})})
+		s.admCommitted(c)
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "visibility": updated.Visibility})
 }
@@ -233,7 +236,10 @@ func (s *Server) admShare(c *gin.Context) {
 	if !ok {
 		return
 	}
-	sh, err := s.cfg.Store.ShareResource(c.Request.Context(), res.ID, store.ResourceGrant{
+	rec := admRecord(c, act{store.ActivityEntry{Action: actionResourceShared, TargetType: targetResource,
+		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+		"grantee_type": req.GranteeType, "grantee_id": req.GranteeID, "permission": req.Permission})})
+	_, err = s.cfg.Store.ShareResource(rec, res.ID, store.ResourceGrant{
 		GranteeType: store.GranteeType(req.GranteeType), GranteeID: req.GranteeID, Permission: store.SharePermission(req.Permission)})
 	switch {
 	case errors.Is(err, store.ErrGranteeNotInWorkspace):
@@ -246,9 +252,7 @@ func (s *Server) admShare(c *gin.Context) {
 		s.admInternal(c, "share resource", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: actionResourceShared, TargetType: targetResource,
-		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
-		"grantee_type": sh.GranteeType, "grantee_id": sh.GranteeID, "permission": sh.Permission})})
+	s.admCommitted(c)
 	c.JSON(http.StatusCreated, gin.H{"status": "ok"})
 }
 
@@ -275,7 +279,10 @@ func (s *Server) admUnshare(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err = s.cfg.Store.UnshareResource(c.Request.Context(), res.ID, store.GranteeType(req.GranteeType), req.GranteeID)
+	rec := admRecord(c, act{store.ActivityEntry{Action: actionResourceUnshared, TargetType: targetResource,
+		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+		"grantee_type": req.GranteeType, "grantee_id": req.GranteeID})})
+	err = s.cfg.Store.UnshareResource(rec, res.ID, store.GranteeType(req.GranteeType), req.GranteeID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Share not found")
@@ -284,9 +291,7 @@ func (s *Server) admUnshare(c *gin.Context) {
 		s.admInternal(c, "unshare resource", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: actionResourceUnshared, TargetType: targetResource,
-		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
-		"grantee_type": req.GranteeType, "grantee_id": req.GranteeID})})
+	s.admCommitted(c)
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
@@ -299,12 +304,14 @@ func (s *Server) admPurgeService(c *gin.Context) {
 		failDetail(c, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	n, err := s.cfg.Store.PurgeServiceResources(c.Request.Context(), name)
+	n, err := s.cfg.Store.PurgeServiceResources(admRecordOf(c, func(n int) []act {
+		return []act{{store.ActivityEntry{Action: actionResourcesPurged, TargetType: "service"},
+			map[string]any{"service_name": name, "deleted_count": n}}}
+	}), name)
 	if err != nil {
 		s.admInternal(c, "purge resources", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: actionResourcesPurged, TargetType: "service"},
-		map[string]any{"service_name": name, "deleted_count": n}})
+	s.admCommitted(c)
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "deleted_count": n})
 }

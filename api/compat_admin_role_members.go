@@ -117,7 +117,8 @@ func (s *Server) admAssign(t store.AssigneeType, param string) gin.HandlerFunc {
 			return
 		}
 		to := store.Assignee{Type: t, ID: ids[1]}
-		err := s.cfg.Store.AssignRole(c.Request.Context(), r.ID, to, "")
+		err := s.cfg.Store.AssignRole(admRecord(c, act{store.ActivityEntry{Action: "role.assigned", TargetType: "role",
+			TargetID: r.ID, WorkspaceID: r.WorkspaceID}, map[string]any{"assignee_type": t, "assignee_id": to.ID}}), r.ID, to, "")
 		switch {
 		case errors.Is(err, store.ErrAssigneeNotInWorkspace):
 			failDetail(c, http.StatusBadRequest, "The "+string(t)+" is not in the role's workspace")
@@ -132,8 +133,7 @@ func (s *Server) admAssign(t store.AssigneeType, param string) gin.HandlerFunc {
 			s.admInternal(c, "assign role", err)
 			return
 		}
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "role.assigned", TargetType: "role", TargetID: r.ID,
-			WorkspaceID: r.WorkspaceID}, map[string]any{"assignee_type": t, "assignee_id": to.ID}})
+		s.admCommitted(c)
 		c.JSON(http.StatusCreated, gin.H{"status": "ok"})
 	}
 }
@@ -151,7 +151,8 @@ func (s *Server) admUnassign(t store.AssigneeType, param string) gin.HandlerFunc
 			return
 		}
 		from := store.Assignee{Type: t, ID: ids[1]}
-		err := s.cfg.Store.UnassignRole(c.Request.Context(), r.ID, from)
+		err := s.cfg.Store.UnassignRole(admRecord(c, act{store.ActivityEntry{Action: "role.unassigned", TargetType: "role",
+			TargetID: r.ID, WorkspaceID: r.WorkspaceID}, map[string]any{"assignee_type": t, "assignee_id": from.ID}}), r.ID, from)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			failDetail(c, http.StatusNotFound, "Role is not assigned to this "+string(t))
@@ -160,8 +161,7 @@ func (s *Server) admUnassign(t store.AssigneeType, param string) gin.HandlerFunc
 			s.admInternal(c, "unassign role", err)
 			return
 		}
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "role.unassigned", TargetType: "role", TargetID: r.ID,
-			WorkspaceID: r.WorkspaceID}, map[string]any{"assignee_type": t, "assignee_id": from.ID}})
+		s.admCommitted(c)
 		c.Status(http.StatusNoContent)
 	}
 }

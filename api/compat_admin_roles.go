@@ -65,7 +65,10 @@ func (s *Server) admDeleteServiceAction(c *gin.Context) {
 	if !ok {
 		return
 	}
-	a, err := s.cfg.Store.DeleteServiceAction(c.Request.Context(), ids[0])
+	_, err := s.cfg.Store.DeleteServiceAction(admRecordOf(c, func(a store.ServiceAction) []act {
+		return []act{{store.ActivityEntry{Action: "service_action.deleted", TargetType: "service_action",
+			TargetID: a.ID}, map[string]any{"service_name": a.ServiceName, "action": a.Action}}}
+	}), ids[0])
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Service action not found")
@@ -74,8 +77,7 @@ func (s *Server) admDeleteServiceAction(c *gin.Context) {
 		s.admInternal(c, "delete service action", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_action.deleted", TargetType: "service_action",
-		TargetID: a.ID}, map[string]any{"service_name": a.ServiceName, "action": a.Action}})
+	s.admCommitted(c)
 	c.Status(http.StatusNoContent)
 }
 
@@ -180,10 +182,13 @@ func (s *Server) admCreateRole(c *gin.Context) {
 	if req.Description != nil {
 		desc = *req.Description
 	}
-	r, err := s.cfg.Store.CreateRole(c.Request.Context(), ids[0], *req.Name, desc, "")
+	rec := admRecordOf(c, func(r store.RBACRole) []act {
+		return []act{{store.ActivityEntry{Action: "role.created", TargetType: "role", TargetID: r.ID,
+			WorkspaceID: r.WorkspaceID}, map[string]any{"name": r.Name}}}
+	})
+	r, err := s.cfg.Store.CreateRole(rec, ids[0], *req.Name, desc, "")
 	if !s.admRoleWriteFailed(c, "create role", err) {
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "role.created", TargetType: "role", TargetID: r.ID,
-			WorkspaceID: r.WorkspaceID}, map[string]any{"name": r.Name}})
+		s.admCommitted(c)
 		s.admRoleAnswer(c, http.StatusCreated, r)
 	}
 }
@@ -250,13 +255,19 @@ func (s *Server) admUpdateRole(c *gin.Context) {
 	if !ok {
 		return
 	}
-	r, err := s.cfg.Store.UpdateRole(c.Request.Context(), before.ID, store.RBACRoleUpdate{Name: req.Name, Description: req.Description})
+	rec := admRecordOf(c, func(r store.RBACRole) []act {
+		if r.Name == before.Name && r.Description == before.Description {
+			return nil // nothing changed
+		}
+		return []act{{store.ActivityEntry{Action: "role.updated", TargetType: "role", TargetID: r.ID,
+			WorkspaceID: r.WorkspaceID}, map[string]any{"name": r.Name, "previous_name": before.Name}}}
+	})
+	r, err := s.cfg.Store.UpdateRole(rec, before.ID, store.RBACRoleUpdate{Name: req.Name, Description: req.Description})
 	if s.admRoleWriteFailed(c, "update role", err) {
 		return
 	}
 	if r.Name != before.Name || r.Description != before.Description {
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "role.updated", TargetType: "role", TargetID: r.ID,
-			WorkspaceID: r.WorkspaceID}, map[string]any{"name": r.Name, "previous_name": before.Name}})
+		s.admCommitted(c)
 	}
 	s.admRoleAnswer(c, http.StatusOK, r)
 }
@@ -268,11 +279,12 @@ func (s *Server) admDeleteRole(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.admRoleWriteFailed(c, "delete role", s.cfg.Store.DeleteRole(c.Request.Context(), r.ID)) {
+	rec := admRecord(c, act{store.ActivityEntry{Action: "role.deleted", TargetType: "role", TargetID: r.ID,
+		WorkspaceID: r.WorkspaceID}, map[string]any{"name": r.Name}})
+	if s.admRoleWriteFailed(c, "delete role", s.cfg.Store.DeleteRole(rec, r.ID)) {
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "role.deleted", TargetType: "role", TargetID: r.ID,
-		WorkspaceID: r.WorkspaceID}, map[string]any{"name": r.Name}})
+	s.admCommitted(c)
 	c.Status(http.StatusNoContent)
 }
 
@@ -332,7 +344,8 @@ func (s *Server) admAddRoleActions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.cfg.Store.AddRoleActions(c.Request.Context(), r.ID, ids)
+	err := s.cfg.Store.AddRoleActions(admRecord(c, act{store.ActivityEntry{Action: "role.actions_added", TargetType: "role",
+		TargetID: r.ID, WorkspaceID: r.WorkspaceID}, map[string]any{"service_action_ids": ids}}), r.ID, ids)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Service action not found")
@@ -341,8 +354,7 @@ func (s *Server) admAddRoleActions(c *gin.Context) {
 		s.admInternal(c, "add role actions", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "role.actions_added", TargetType: "role", TargetID: r.ID,
-		WorkspaceID: r.WorkspaceID}, map[string]any{"service_action_ids": ids}})
+	s.admCommitted(c)
 	c.JSON(http.StatusCreated, gin.H{"status": "ok"})
 }
 
@@ -357,7 +369,8 @@ func (s *Server) admRemoveRoleAction(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.cfg.Store.RemoveRoleAction(c.Request.Context(), r.ID, ids[1])
+	err := s.cfg.Store.RemoveRoleAction(admRecord(c, act{store.ActivityEntry{Action: "role.action_removed", TargetType: "role",
+		TargetID: r.ID, WorkspaceID: r.WorkspaceID}, map[string]any{"service_action_id": ids[1]}}), r.ID, ids[1])
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "The role does not grant this action")
@@ -366,7 +379,6 @@ func (s *Server) admRemoveRoleAction(c *gin.Context) {
 		s.admInternal(c, "remove role action", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "role.action_removed", TargetType: "role", TargetID: r.ID,
-		WorkspaceID: r.WorkspaceID}, map[string]any{"service_action_id": ids[1]}})
+	s.admCommitted(c)
 	c.Status(http.StatusNoContent)
 }

@@ -186,7 +186,7 @@ func admCheckServiceApp(c *gin.Context, req admServiceAppRequest) bool {
 }
 
 // appKeys creates services as service apps (service and record in one
-// transaction) for servicekey.CreateService.
+// transaction) for servicekey.CreateServiceWith.
 type appKeys struct {
 	store.Store
 	spec store.ServiceAppSpec
@@ -225,8 +225,19 @@ func (s *Server) admCreateServiceApp(c *gin.Context) {
 	if req.AllowedOrigins != nil {
 		spec.AllowedOrigins = *req.AllowedOrigins
 	}
+	key, err := servicekey.New()
+	if err != nil {
+		s.admInternal(c, "generate a service key", err)
+		return
+	}
+	// Recorded with the app's write, the first of two (the key's is the
+	// second): the key is named by its prefix.
 	var app store.ServiceApp
-	is, err := servicekey.CreateService(c.Request.Context(), appKeys{Store: s.cfg.Store, spec: spec, app: &app}, *req.ServiceName)
+	rec := admRecordOf(c, func(app store.ServiceApp) []act {
+		return []act{{store.ActivityEntry{Action: "service_app.created", TargetType: "service_app", TargetID: app.ServiceID},
+			map[string]any{"name": app.Name, "service_name": *req.ServiceName, "key_prefix": key.Display}}}
+	})
+	is, err := servicekey.CreateServiceWith(rec, appKeys{Store: s.cfg.Store, spec: spec, app: &app}, *req.ServiceName, key)
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, fmt.Sprintf("A service named %q exists already", *req.ServiceName))
@@ -236,8 +247,7 @@ func (s *Server) admCreateServiceApp(c *gin.Context) {
 		return
 	}
 	s.origins.invalidate()
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.created", TargetType: "service_app", TargetID: is.Service.ID},
-		map[string]any{"name": app.Name, "service_name": is.Service.Name, "key_prefix": is.Key.Prefix}})
+	s.admCommitted(c)
 	c.JSON(http.StatusCreated, admServiceAppCreatedJSON{admServiceAppJSON: admServiceAppOf(is.Service, app, []store.Key{is.Key}), APIKey: is.Secret})
 }
 
@@ -255,7 +265,14 @@ func (s *Server) admUpdateServiceApp(c *gin.Context) {
 	if !ok {
 		return
 	}
-	app, err := s.cfg.Store.UpdateServiceApp(c.Request.Context(), svc.ID, store.ServiceAppUpdate{Name: req.Name, AllowedOrigins: req.AllowedOrigins})
+	rec := admRecordOf(c, func(app store.ServiceApp) []act {
+		if app.UpdatedAt.Equal(before.UpdatedAt) {
+			return nil // nothing changed
+		}
+		return []act{{store.ActivityEntry{Action: "service_app.updated", TargetType: "service_app", TargetID: svc.ID},
+			map[string]any{"name": app.Name, "allowed_origins": app.AllowedOrigins}}}
+	})
+	app, err := s.cfg.Store.UpdateServiceApp(rec, svc.ID, store.ServiceAppUpdate{Name: req.Name, AllowedOrigins: req.AllowedOrigins})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Service app not found")
@@ -266,8 +283,7 @@ func (s *Server) admUpdateServiceApp(c *gin.Context) {
 	}
 	s.origins.invalidate()
 	if !app.UpdatedAt.Equal(before.UpdatedAt) {
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.updated", TargetType: "service_app", TargetID: svc.ID},
-			map[string]any{"name": app.Name, "allowed_origins": app.AllowedOrigins}})
+		s.admCommitted(c)
 	}
 	s.admServiceAppAnswer(c, http.StatusOK, svc, app)
 }
@@ -295,24 +311,31 @@ func (s *Server) admRotateServiceAppKey(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	key, err := servicekey.New()
+	if err != nil {
+		s.admInternal(c, "generate a service key", err)
+		return
+	}
+	// One entry for up to two writes (the activation, the key), recorded
+	// by the first that commits (store.WithActivity).
+	rec := admRecord(c, act{store.ActivityEntry{Action: "service_app.key_rotated", TargetType: "service_app", TargetID: svc.ID},
+		map[string]any{"service_name": svc.Name, "key_prefix": key.Display, "grace_seconds": int64(grace / time.Second)}})
 	if !app.Active {
 		// Before the key: if this fails no key is issued; if the key
 		// then fails the app shows inactive (it has no working key).
-		var err error
-		if app, err = s.cfg.Store.SetServiceAppActive(ctx, svc.ID, true); err != nil {
+		if app, err = s.cfg.Store.SetServiceAppActive(rec, svc.ID, true); err != nil {
 			s.admInternal(c, "activate service app", err)
 			return
 		}
 	}
-	is, err := servicekey.Rotate(ctx, s.cfg.Store, svc.Name, grace)
+	is, err := servicekey.RotateWith(rec, s.cfg.Store, svc.Name, grace, key)
 	if err != nil {
 		s.admInternal(c, "rotate service app key", err)
 		return
 	}
 	s.origins.invalidate() // the app may have been activated
 	s.cfg.Keys.Invalidate(svc.ID)
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.key_rotated", TargetType: "service_app", TargetID: svc.ID},
-		map[string]any{"service_name": svc.Name, "key_prefix": is.Key.Prefix, "grace_seconds": int64(grace / time.Second)}})
+	s.admCommitted(c)
 	out, err := s.admServiceAppOut(ctx, svc, app)
 	if err != nil {
 		s.admInternal(c, "read service app", err)
@@ -328,7 +351,8 @@ func (s *Server) admDeactivateServiceApp(c *gin.Context) {
 	if !ok {
 		return
 	}
-	app, err := s.cfg.Store.SetServiceAppActive(c.Request.Context(), svc.ID, false)
+	app, err := s.cfg.Store.SetServiceAppActive(admRecord(c, act{store.ActivityEntry{Action: "service_app.deactivated",
+		TargetType: "service_app", TargetID: svc.ID}, map[string]any{"service_name": svc.Name}}), svc.ID, false)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Service app not found")
@@ -339,8 +363,7 @@ func (s *Server) admDeactivateServiceApp(c *gin.Context) {
 	}
 	s.origins.invalidate()
 	s.cfg.Keys.Invalidate(svc.ID)
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.deactivated", TargetType: "service_app", TargetID: svc.ID},
-		map[string]any{"service_name": svc.Name}})
+	s.admCommitted(c)
 	s.admServiceAppAnswer(c, http.StatusOK, svc, app)
 }
 
@@ -353,7 +376,11 @@ func (s *Server) admDeleteServiceApp(c *gin.Context) {
 	if !ok {
 		return
 	}
-	del, err := s.cfg.Store.DeleteService(c.Request.Context(), svc.ID)
+	_, err := s.cfg.Store.DeleteService(admRecordOf(c, func(del store.ServiceDeletion) []act {
+		return []act{{store.ActivityEntry{Action: "service_app.deleted", TargetType: "service_app", TargetID: svc.ID},
+			map[string]any{"name": app.Name, "service_name": svc.Name, "resources_deleted": del.Resources,
+				"actions_deleted": del.Actions, "tuples_deleted": del.Tuples, "keys_deleted": del.Keys}}}
+	}), svc.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Service app not found")
@@ -364,8 +391,6 @@ func (s *Server) admDeleteServiceApp(c *gin.Context) {
 	}
 	s.origins.invalidate()
 	s.cfg.Keys.Invalidate(svc.ID)
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "service_app.deleted", TargetType: "service_app", TargetID: svc.ID},
-		map[string]any{"name": app.Name, "service_name": svc.Name, "resources_deleted": del.Resources,
-			"actions_deleted": del.Actions, "tuples_deleted": del.Tuples, "keys_deleted": del.Keys}})
+	s.admCommitted(c)
 	c.Status(http.StatusNoContent)
 }

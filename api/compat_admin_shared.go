@@ -2,15 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/sentinel-auth/sentinel/store"
 )
 
 // What the /admin routes share (their rules are in compat_admin_users.go):
@@ -73,37 +70,26 @@ func (s *Server) admInternal(c *gin.Context, what string, err error) {
 }
 
 // admCommitted runs after a successful mutation: it lets this replica's
-// engine catch up (so a check right after sees the change) and records the
-// activity entry with the admin credential as actor. The write is
-// committed whatever happens here, so a failure to record is logged, not
-// answered; the entry is written even if the client has gone.
-func (s *Server) admCommitted(c *gin.Context, entries ...admEntry) {
-	ctx := context.WithoutCancel(c.Request.Context())
-	s.settleHead(ctx)
-	for _, e := range entries {
-		s.admRecord(ctx, e)
-	}
+// engine catch up, so a check right after sees the change, even if the
+// client has gone. (The mutation's activity entry was written in its
+// transaction: admRecord.)
+func (s *Server) admCommitted(c *gin.Context) {
+	s.settleHead(context.WithoutCancel(c.Request.Context()))
 }
 
-// admEntry is an activity entry and its detail.
-type admEntry struct {
-	store.ActivityEntry
-	detail map[string]any
+// admRecord returns the request's context with the entries of its
+// mutation, by the administrator, attached (record): for the store call
+// that makes it.
+func admRecord(c *gin.Context, acts ...act) context.Context {
+	ctx := c.Request.Context()
+	return record(ctx, adminBy(ctx), acts...)
 }
 
-func (s *Server) admRecord(ctx context.Context, e admEntry) {
-	e.ActorType, e.ActorID, e.ActorLabel = store.ActorAdmin, "", adminLabel
-	if a, ok := adminActorOf(ctx); ok { // an administrator signed in with the admin_token cookie: a person
-		e.ActorType, e.ActorID, e.ActorLabel = store.ActorUser, a.id, a.label
-	}
-	var err error
-	if e.Detail, err = json.Marshal(e.detail); err == nil {
-		_, err = s.cfg.Store.AppendActivity(ctx, e.ActivityEntry)
-	}
-	if err != nil {
-		s.log.Error("activity not recorded", "action", e.Action, "target_type", e.TargetType,
-			"target_id", e.TargetID, "err", err)
-	}
+// admRecordOf is admRecord with entries built from the write's result
+// (recordOf).
+func admRecordOf[T any](c *gin.Context, build func(T) []act) context.Context {
+	ctx := c.Request.Context()
+	return recordOf(ctx, adminBy(ctx), build)
 }
 
 // userTokenRevoker is the store's per-user token revocation

@@ -203,7 +203,8 @@ func (s *Server) admPatchUser(c *gin.Context) {
 	if req.IsAdmin != nil {
 		detail["is_admin"] = *req.IsAdmin
 	}
-	got, err := s.cfg.Store.UpdateUser(c.Request.Context(), ids[0], u)
+	got, err := s.cfg.Store.UpdateUser(admRecord(c, act{store.ActivityEntry{Action: "user.updated", TargetType: "user",
+		TargetID: ids[0]}, detail}), ids[0], u)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "User not found")
@@ -213,7 +214,7 @@ func (s *Server) admPatchUser(c *gin.Context) {
 		return
 	}
 	if len(detail) > 0 {
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "user.updated", TargetType: "user", TargetID: got.ID}, detail})
+		s.admCommitted(c)
 	}
 	c.JSON(http.StatusOK, admUserOf(got))
 }
@@ -255,7 +256,16 @@ func (s *Server) admBulkStatus(c *gin.Context) {
 			ids = append(ids, id.String())
 		}
 	}
-	err := s.cfg.Store.SetUsersActive(c.Request.Context(), ids, *req.IsActive)
+	action := actionUserDeactivated
+	if *req.IsActive {
+		action = actionUserActivated
+	}
+	acts := make([]act, len(ids))
+	for i, id := range ids {
+		acts[i] = act{store.ActivityEntry{Action: action, TargetType: "user", TargetID: id},
+			map[string]any{"is_active": *req.IsActive, "bulk": true}}
+	}
+	err := s.cfg.Store.SetUsersActive(admRecord(c, acts...), ids, *req.IsActive)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "User not found: "+s.admFirstUnknown(c.Request.Context(), ids))
@@ -264,16 +274,7 @@ func (s *Server) admBulkStatus(c *gin.Context) {
 		s.admInternal(c, "bulk status", err)
 		return
 	}
-	action := actionUserDeactivated
-	if *req.IsActive {
-		action = actionUserActivated
-	}
-	entries := make([]admEntry, len(ids))
-	for i, id := range ids {
-		entries[i] = admEntry{store.ActivityEntry{Action: action, TargetType: "user", TargetID: id},
-			map[string]any{"is_active": *req.IsActive, "bulk": true}}
-	}
-	s.admCommitted(c, entries...)
+	s.admCommitted(c)
 	c.JSON(http.StatusOK, gin.H{"updated": len(ids), "is_active": *req.IsActive})
 }
 
@@ -364,7 +365,8 @@ func (s *Server) admAdd(c *gin.Context, wid, uid string, role store.Role) {
 		}
 		return
 	}
-	m, err := s.cfg.Store.AddMember(ctx, wid, uid, role)
+	m, err := s.cfg.Store.AddMember(admRecord(c, act{store.ActivityEntry{Action: "member.added", TargetType: "user",
+		TargetID: uid, WorkspaceID: wid}, map[string]any{"role": string(role)}}), wid, uid, role)
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, "User is already a member of this workspace")
@@ -376,12 +378,11 @@ func (s *Server) admAdd(c *gin.Context, wid, uid string, role store.Role) {
 		s.admInternal(c, "add member", err)
 		return
 	}
+	s.admCommitted(c)
 	out, ok := s.admMemberOf(c, m)
 	if !ok {
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "member.added", TargetType: "user", TargetID: uid,
-		WorkspaceID: wid}, map[string]any{"role": string(role)}})
 	c.JSON(http.StatusCreated, out)
 }
 
@@ -398,7 +399,8 @@ func (s *Server) admRevokeTokens(c *gin.Context) {
 		failDetail(c, http.StatusNotImplemented, "Per-user token revocation is not available with this store")
 		return
 	}
-	err := r.RevokeUserTokens(c.Request.Context(), u.ID, time.Now())
+	err := r.RevokeUserTokens(admRecord(c, act{store.ActivityEntry{Action: "user.tokens_revoked", TargetType: "user",
+		TargetID: u.ID}, map[string]any{"email": u.Email}}), u.ID, time.Now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "User not found")
@@ -407,7 +409,6 @@ func (s *Server) admRevokeTokens(c *gin.Context) {
 		s.admInternal(c, "revoke tokens", err)
 		return
 	}
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "user.tokens_revoked", TargetType: "user", TargetID: u.ID},
-		map[string]any{"email": u.Email}})
+	s.admCommitted(c)
 	c.JSON(http.StatusOK, gin.H{"ok": true})
 }

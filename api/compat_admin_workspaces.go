@@ -180,7 +180,13 @@ func (s *Server) admSetRole(c *gin.Context) {
 	var m store.Membership
 	before, err := s.cfg.Store.Membership(ctx, ids[0], ids[1])
 	if err == nil {
-		m, err = s.cfg.Store.SetRole(ctx, ids[0], ids[1], role)
+		wctx := ctx // the same role again changes nothing: no entry
+		if before.Role != role {
+			wctx = admRecord(c, act{store.ActivityEntry{Action: "member.role_changed", TargetType: "user",
+				TargetID: ids[1], WorkspaceID: ids[0]},
+				map[string]any{"role": string(role), "previous_role": string(before.Role)}})
+		}
+		m, err = s.cfg.Store.SetRole(wctx, ids[0], ids[1], role)
 	}
 	switch {
 	case errors.Is(err, store.ErrNotMember):
@@ -193,15 +199,13 @@ func (s *Server) admSetRole(c *gin.Context) {
 		s.admInternal(c, "set role", err)
 		return
 	}
+	if before.Role != role {
+		s.admRevoke(ctx, ids[1])
+		s.admCommitted(c)
+	}
 	out, ok := s.admMemberOf(c, m)
 	if !ok {
 		return
-	}
-	if before.Role != role {
-		s.admRevoke(ctx, ids[1])
-		s.admCommitted(c, admEntry{store.ActivityEntry{Action: "member.role_changed", TargetType: "user",
-			TargetID: ids[1], WorkspaceID: ids[0]},
-			map[string]any{"role": string(role), "previous_role": string(before.Role)}})
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -217,7 +221,8 @@ func (s *Server) admRemoveMember(c *gin.Context) {
 	ctx := c.Request.Context()
 	before, err := s.cfg.Store.Membership(ctx, ids[0], ids[1])
 	if err == nil {
-		err = s.cfg.Store.RemoveMember(ctx, ids[0], ids[1])
+		err = s.cfg.Store.RemoveMember(admRecord(c, act{store.ActivityEntry{Action: "member.removed", TargetType: "user",
+			TargetID: ids[1], WorkspaceID: ids[0]}, map[string]any{"role": string(before.Role)}}), ids[0], ids[1])
 	}
 	switch {
 	case errors.Is(err, store.ErrNotMember):
@@ -231,8 +236,7 @@ func (s *Server) admRemoveMember(c *gin.Context) {
 		return
 	}
 	s.admRevoke(ctx, ids[1])
-	s.admCommitted(c, admEntry{store.ActivityEntry{Action: "member.removed", TargetType: "user", TargetID: ids[1],
-		WorkspaceID: ids[0]}, map[string]any{"role": string(before.Role)}})
+	s.admCommitted(c)
 	c.Status(http.StatusNoContent)
 }
 

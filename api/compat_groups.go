@@ -113,7 +113,11 @@ func (s *Server) wsGroupCreate(c *gin.Context) {
 	if !ok {
 		return
 	}
-	g, err := s.cfg.Store.CreateGroup(c.Request.Context(), acc.wid, name, desc, acc.claims.Subject)
+	rec := recordOf(c.Request.Context(), wsBy(acc.claims), func(g store.Group) []act {
+		return []act{{store.ActivityEntry{Action: "group.created", TargetType: "group", TargetID: g.ID,
+			WorkspaceID: acc.wid}, map[string]any{"name": g.Name}}}
+	})
+	g, err := s.cfg.Store.CreateGroup(rec, acc.wid, name, desc, acc.claims.Subject)
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, "A group with this name already exists in this workspace")
@@ -125,8 +129,7 @@ func (s *Server) wsGroupCreate(c *gin.Context) {
 		s.wsInternal(c, "create group", err)
 		return
 	}
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "group.created", TargetType: "group",
-		TargetID: g.ID, WorkspaceID: acc.wid}, map[string]any{"name": g.Name})
+	s.wsCommitted(c)
 	c.JSON(http.StatusCreated, wsGroupOf(g))
 }
 
@@ -182,7 +185,8 @@ func (s *Server) wsGroupUpdate(c *gin.Context) {
 		c.JSON(http.StatusOK, wsGroupOf(g))
 		return
 	}
-	g, err := s.cfg.Store.UpdateGroup(c.Request.Context(), g.ID, u)
+	g, err := s.cfg.Store.UpdateGroup(wsRecord(c, acc.claims, store.ActivityEntry{Action: "group.updated",
+		TargetType: "group", TargetID: g.ID, WorkspaceID: acc.wid}, detail), g.ID, u)
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, "A group with this name already exists in this workspace")
@@ -194,8 +198,7 @@ func (s *Server) wsGroupUpdate(c *gin.Context) {
 		s.wsInternal(c, "update group", err)
 		return
 	}
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "group.updated", TargetType: "group",
-		TargetID: g.ID, WorkspaceID: acc.wid}, detail)
+	s.wsCommitted(c)
 	c.JSON(http.StatusOK, wsGroupOf(g))
 }
 
@@ -211,7 +214,8 @@ func (s *Server) wsGroupDelete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.cfg.Store.DeleteGroup(c.Request.Context(), g.ID)
+	err := s.cfg.Store.DeleteGroup(wsRecord(c, acc.claims, store.ActivityEntry{Action: "group.deleted",
+		TargetType: "group", TargetID: g.ID, WorkspaceID: acc.wid}, map[string]any{"name": g.Name}), g.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Group not found")
@@ -220,8 +224,7 @@ func (s *Server) wsGroupDelete(c *gin.Context) {
 		s.wsInternal(c, "delete group", err)
 		return
 	}
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "group.deleted", TargetType: "group",
-		TargetID: g.ID, WorkspaceID: acc.wid}, map[string]any{"name": g.Name})
+	s.wsCommitted(c)
 	c.Status(http.StatusNoContent)
 }
 
@@ -275,7 +278,9 @@ func (s *Server) wsGroupAdd(c *gin.Context, typ store.GroupMemberType, param str
 	if !ok {
 		return
 	}
-	_, err := s.cfg.Store.AddGroupMember(c.Request.Context(), ids[1], typ, ids[2])
+	_, err := s.cfg.Store.AddGroupMember(wsRecord(c, acc.claims, store.ActivityEntry{Action: "group.member_added",
+		TargetType: "group", TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"member_type": string(typ), "member_id": ids[2]}),
+		ids[1], typ, ids[2])
 	switch {
 	case errors.Is(err, store.ErrNotMember):
 		failDetail(c, http.StatusBadRequest, "User is not a member of this workspace")
@@ -299,8 +304,7 @@ func (s *Server) wsGroupAdd(c *gin.Context, typ store.GroupMemberType, param str
 		s.wsInternal(c, "add group member", err)
 		return
 	}
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "group.member_added", TargetType: "group",
-		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"member_type": string(typ), "member_id": ids[2]})
+	s.wsCommitted(c)
 	c.JSON(http.StatusCreated, gin.H{"status": "ok"})
 }
 
@@ -315,7 +319,9 @@ func (s *Server) wsGroupRemove(c *gin.Context, typ store.GroupMemberType, param 
 	if !ok {
 		return
 	}
-	err := s.cfg.Store.RemoveGroupMember(c.Request.Context(), ids[1], typ, ids[2])
+	err := s.cfg.Store.RemoveGroupMember(wsRecord(c, acc.claims, store.ActivityEntry{Action: "group.member_removed",
+		TargetType: "group", TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"member_type": string(typ), "member_id": ids[2]}),
+		ids[1], typ, ids[2])
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Group membership not found")
@@ -324,7 +330,6 @@ func (s *Server) wsGroupRemove(c *gin.Context, typ store.GroupMemberType, param 
 		s.wsInternal(c, "remove group member", err)
 		return
 	}
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "group.member_removed", TargetType: "group",
-		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"member_type": string(typ), "member_id": ids[2]})
+	s.wsCommitted(c)
 	c.Status(http.StatusNoContent)
 }

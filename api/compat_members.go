@@ -176,7 +176,10 @@ func (s *Server) wsInvite(c *gin.Context) {
 		failDetail(c, http.StatusBadRequest, "Only workspace owners can grant the owner role")
 		return
 	}
-	res, err := s.cfg.Store.Invite(c.Request.Context(), acc.wid, email, role, acc.claims.Subject)
+	rec := recordOf(c.Request.Context(), wsBy(acc.claims), func(res store.InviteResult) []act {
+		return []act{wsInviteAct(acc.wid, email, role, res)}
+	})
+	res, err := s.cfg.Store.Invite(rec, acc.wid, email, role, acc.claims.Subject)
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, "User is already a member of this workspace")
@@ -188,10 +191,7 @@ func (s *Server) wsInvite(c *gin.Context) {
 		s.wsInternal(c, "invite", err)
 		return
 	}
-	var (
-		out   wsInviteJSON
-		entry = store.ActivityEntry{Action: "member.invited", WorkspaceID: acc.wid}
-	)
+	var out wsInviteJSON
 	if res.Member != nil {
 		m, ok := s.wsMemberOf(c, *res.Member)
 		if !ok {
@@ -199,14 +199,25 @@ func (s *Server) wsInvite(c *gin.Context) {
 		}
 		out = wsInviteJSON{UserID: &m.UserID, Email: m.Email, Name: &m.Name, AvatarURL: m.AvatarURL,
 			Role: m.Role, JoinedAt: &m.JoinedAt, Status: "active"}
-		entry.TargetType, entry.TargetID = "user", m.UserID
 	} else {
 		inv := res.Invitation
 		out = wsInviteJSON{Email: inv.Email, Role: string(inv.Role), Status: "pending", InvitedAt: &inv.CreatedAt}
-		entry.TargetType, entry.TargetID = "invitation", inv.ID
 	}
-	s.wsCommitted(c, acc.claims, entry, map[string]any{"email": email, "role": string(role), "status": out.Status})
+	s.wsCommitted(c)
 	c.JSON(http.StatusCreated, out)
+}
+
+// wsInviteAct is the entry of an invitation to the workspace: the member
+// added at once (status active) or the invitation stored (pending).
+func wsInviteAct(wid, email string, role store.Role, res store.InviteResult) act {
+	e := store.ActivityEntry{Action: "member.invited", WorkspaceID: wid, TargetType: "invitation"}
+	status := "pending"
+	if res.Member != nil {
+		e.TargetType, e.TargetID, status = "user", res.Member.UserID, "active"
+	} else if res.Invitation != nil {
+		e.TargetID = res.Invitation.ID
+	}
+	return act{e, map[string]any{"email": email, "role": string(role), "status": status}}
 }
 
 type wsRoleRequest struct {
@@ -259,7 +270,13 @@ func (s *Server) wsSetRole(c *gin.Context) {
 		failDetail(c, http.StatusForbidden, "Only workspace owners can change another owner's role")
 		return
 	}
-	m, err := s.cfg.Store.SetRole(ctx, acc.wid, ids[1], role)
+	wctx := ctx // a PATCH to the same role changes nothing: no entry
+	if target.Role != role {
+		wctx = wsRecord(c, acc.claims, store.ActivityEntry{Action: "member.role_changed", TargetType: "user",
+			TargetID: target.UserID, WorkspaceID: acc.wid},
+			map[string]any{"role": string(role), "previous_role": string(target.Role)})
+	}
+	m, err := s.cfg.Store.SetRole(wctx, acc.wid, ids[1], role)
 	switch {
 	case errors.Is(err, store.ErrLastOwner):
 		failDetail(c, http.StatusForbidden, "Cannot demote the last workspace owner")
@@ -272,13 +289,7 @@ func (s *Server) wsSetRole(c *gin.Context) {
 		return
 	}
 	revoked := s.wsRevokeTokens(c, m.UserID)
-	if target.Role != role {
-		s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "member.role_changed", TargetType: "user",
-			TargetID: m.UserID, WorkspaceID: acc.wid},
-			map[string]any{"role": string(role), "previous_role": string(target.Role)})
-	} else {
-		s.settleHead(ctx) // the revocation, for the member's next request here
-	}
+	s.wsCommitted(c) // the change and the revocation, for the member's next request here
 	if !revoked {
 		failDetail(c, http.StatusInternalServerError, "The role was changed but the member's tokens could not be revoked")
 		return
@@ -321,7 +332,8 @@ func (s *Server) wsRemoveMember(c *gin.Context) {
 		failDetail(c, http.StatusForbidden, "Only workspace owners can remove another owner")
 		return
 	}
-	err = s.cfg.Store.RemoveMember(ctx, acc.wid, ids[1])
+	err = s.cfg.Store.RemoveMember(wsRecord(c, acc.claims, store.ActivityEntry{Action: "member.removed", TargetType: "user",
+		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"role": string(target.Role), "left": self}), acc.wid, ids[1])
 	switch {
 	case errors.Is(err, store.ErrLastOwner):
 		failDetail(c, http.StatusForbidden, "Cannot remove the last workspace owner")
@@ -334,8 +346,7 @@ func (s *Server) wsRemoveMember(c *gin.Context) {
 		return
 	}
 	revoked := s.wsRevokeTokens(c, ids[1])
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "member.removed", TargetType: "user",
-		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"role": string(target.Role), "left": self})
+	s.wsCommitted(c)
 	if !revoked {
 		failDetail(c, http.StatusInternalServerError, "The member was removed but their tokens could not be revoked")
 		return

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,11 +13,12 @@ import (
 )
 
 // The original's resource ACL routes: register, visibility, shares,
-// deregistration and the ACL itself. Every mutation is a store call (rows
-// and system tuples in one transaction), then settleHead, so the caller's
-// next check on this replica sees it, then an activity entry.
+// deregistration and the ACL itself. Every mutation is a store call (rows,
+// system tuples and the activity entry attached with permRecord, in one
+// transaction), then settleHead, so the caller's next check on this
+// replica sees it.
 
-// Activity of these routes (the store does not record them itself).
+// Activity of these routes.
 const (
 	actionResourceRegistered   = "resource.registered"
 	actionResourceVisibility   = "resource.visibility_changed"
@@ -64,23 +65,21 @@ func resourceOut(r store.Resource) resourcePermissionJSON {
 	return out
 }
 
-// record appends the activity entry of a committed mutation, by the user
-// of the token if there is one (SK+U routes), else by the service. A
-// failure is logged, not answered: the write is committed.
-func (p *compatPerm) record(c *gin.Context, userID *string, e store.ActivityEntry, detail map[string]any) {
+// permBy is who a mutation of these routes is recorded as: the user of the
+// token if there is one (SK+U routes), labelled with the service, else the
+// service.
+func permBy(c *gin.Context, userID *string) actor {
 	svc := service(c)
 	if userID != nil {
-		e.ActorType, e.ActorID, e.ActorLabel = store.ActorUser, *userID, svc.Name
-	} else {
-		e.ActorType, e.ActorLabel = store.ActorService, svc.Name
+		return userBy(*userID, svc.Name)
 	}
-	var err error
-	if e.Detail, err = json.Marshal(detail); err == nil {
-		_, err = p.s.cfg.Store.AppendActivity(c.Request.Context(), e)
-	}
-	if err != nil {
-		p.s.log.Error("activity not recorded", "action", e.Action, "target_id", e.TargetID, "err", err)
-	}
+	return serviceBy(svc)
+}
+
+// permRecord returns the request's context with the entry of its mutation
+// attached (record), by permBy: for the store call that makes it.
+func permRecord(c *gin.Context, userID *string, e store.ActivityEntry, detail map[string]any) context.Context {
+	return record(c.Request.Context(), permBy(c, userID), act{e, detail})
 }
 
 // unavailable answers 503 for a store failure and logs it.
@@ -135,7 +134,13 @@ func (p *compatPerm) register(c *gin.Context) {
 		p.unavailable(c, "permissions/register: workspace", err)
 		return
 	}
-	res, created, err := p.s.cfg.Store.RegisterResource(ctx, store.ResourceRegistration{
+	// Recorded only if the resource is new: a repeat produces nothing.
+	rec := recordOf(ctx, permBy(c, nil), func(res store.Resource) []act {
+		return []act{{store.ActivityEntry{Action: actionResourceRegistered, TargetType: targetResource,
+			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+			"owner_id": res.OwnerID, "visibility": res.Visibility})}}
+	})
+	res, created, err := p.s.cfg.Store.RegisterResource(rec, store.ResourceRegistration{
 		Key:         store.ResourceKey{Service: req.ServiceName, Type: req.ResourceType, ID: rid},
 		WorkspaceID: wid, OwnerID: owner, Visibility: store.Visibility(req.Visibility)})
 	switch {
@@ -154,9 +159,6 @@ func (p *compatPerm) register(c *gin.Context) {
 	}
 	if created {
 		p.s.settleHead(ctx)
-		p.record(c, nil, store.ActivityEntry{Action: actionResourceRegistered, TargetType: targetResource,
-			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
-			"owner_id": res.OwnerID, "visibility": res.Visibility}))
 	}
 	c.JSON(http.StatusCreated, resourceOut(res))
 }
@@ -206,7 +208,12 @@ func (p *compatPerm) setVisibility(c *gin.Context) {
 // native API).
 func (p *compatPerm) applyVisibility(c *gin.Context, res store.Resource, vis store.Visibility) {
 	ctx := c.Request.Context()
-	updated, err := p.s.cfg.Store.SetResourceVisibility(ctx, res.ID, vis)
+	rec := recordOf(ctx, permBy(c, nil), func(updated store.Resource) []act {
+		return []act{{store.ActivityEntry{Action: actionResourceVisibility, TargetType: targetResource,
+			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+			"from": res.Visibility, "to": updated.Visibility})}}
+	})
+	updated, err := p.s.cfg.Store.SetResourceVisibility(rec, res.ID, vis)
 	if errors.Is(err, store.ErrNotFound) {
 		failDetail(c, http.StatusNotFound, "Resource permission not found")
 		return
@@ -217,9 +224,6 @@ func (p *compatPerm) applyVisibility(c *gin.Context, res store.Resource, vis sto
 	}
 	if updated.Visibility != res.Visibility {
 		p.s.settleHead(ctx)
-		p.record(c, nil, store.ActivityEntry{Action: actionResourceVisibility, TargetType: targetResource,
-			TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
-			"from": res.Visibility, "to": updated.Visibility}))
 	}
 	c.JSON(http.StatusOK, resourceOut(updated))
 }
@@ -310,7 +314,10 @@ func (p *compatPerm) shareWith(c *gin.Context, res store.Resource, req shareRequ
 		failDetail(c, http.StatusForbidden, "Only those who may edit the resource can share it")
 		return
 	}
-	sh, err := p.s.cfg.Store.ShareResource(ctx, res.ID, store.ResourceGrant{GranteeType: store.GranteeType(req.GranteeType),
+	rec := permRecord(c, &claims.Subject, store.ActivityEntry{Action: actionResourceShared, TargetType: targetResource,
+		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+		"grantee_type": req.GranteeType, "grantee_id": req.GranteeID, "permission": req.Permission}))
+	sh, err := p.s.cfg.Store.ShareResource(rec, res.ID, store.ResourceGrant{GranteeType: store.GranteeType(req.GranteeType),
 		GranteeID: req.GranteeID, Permission: store.SharePermission(req.Permission), GrantedBy: claims.Subject})
 	switch {
 	case errors.Is(err, store.ErrGranteeNotInWorkspace):
@@ -324,9 +331,6 @@ func (p *compatPerm) shareWith(c *gin.Context, res store.Resource, req shareRequ
 		return
 	}
 	p.s.settleHead(ctx)
-	p.record(c, &claims.Subject, store.ActivityEntry{Action: actionResourceShared, TargetType: targetResource,
-		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
-		"grantee_type": sh.GranteeType, "grantee_id": sh.GranteeID, "permission": sh.Permission}))
 	c.JSON(http.StatusOK, shareOut(sh))
 }
 
@@ -351,7 +355,10 @@ func (p *compatPerm) unshare(c *gin.Context) {
 // both unshare routes (by registration id here, by key on the native API).
 func (p *compatPerm) unshareFrom(c *gin.Context, res store.Resource, req shareRequest) {
 	ctx := c.Request.Context()
-	err := p.s.cfg.Store.UnshareResource(ctx, res.ID, store.GranteeType(req.GranteeType), req.GranteeID)
+	rec := permRecord(c, nil, store.ActivityEntry{Action: actionResourceUnshared, TargetType: targetResource,
+		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
+		"grantee_type": req.GranteeType, "grantee_id": req.GranteeID}))
+	err := p.s.cfg.Store.UnshareResource(rec, res.ID, store.GranteeType(req.GranteeType), req.GranteeID)
 	if errors.Is(err, store.ErrNotFound) {
 		failDetail(c, http.StatusNotFound, "Share not found")
 		return
@@ -361,9 +368,6 @@ func (p *compatPerm) unshareFrom(c *gin.Context, res store.Resource, req shareRe
 		return
 	}
 	p.s.settleHead(ctx)
-	p.record(c, nil, store.ActivityEntry{Action: actionResourceUnshared, TargetType: targetResource,
-		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{
-		"grantee_type": req.GranteeType, "grantee_id": req.GranteeID}))
 	c.Status(http.StatusNoContent)
 }
 
@@ -417,7 +421,9 @@ func (p *compatPerm) deregister(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	err := p.s.cfg.Store.DeregisterResource(ctx, res.Key)
+	err := p.s.cfg.Store.DeregisterResource(permRecord(c, nil, store.ActivityEntry{Action: actionResourceDeregistered,
+		TargetType: targetResource, TargetID: res.ID, WorkspaceID: res.WorkspaceID},
+		resourceDetail(res, map[string]any{"shares": len(res.Shares)})), res.Key)
 	if errors.Is(err, store.ErrNotFound) {
 		failDetail(c, http.StatusNotFound, "Resource permission not found")
 		return
@@ -427,7 +433,5 @@ func (p *compatPerm) deregister(c *gin.Context) {
 		return
 	}
 	p.s.settleHead(ctx)
-	p.record(c, nil, store.ActivityEntry{Action: actionResourceDeregistered, TargetType: targetResource,
-		TargetID: res.ID, WorkspaceID: res.WorkspaceID}, resourceDetail(res, map[string]any{"shares": len(res.Shares)}))
 	c.Status(http.StatusNoContent)
 }

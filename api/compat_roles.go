@@ -25,7 +25,7 @@ const (
 	rbacActionsQuery = policies.RBACActionsQuery
 )
 
-// Activity of these routes (the store does not record them itself).
+// Activity of these routes.
 const actionActionsRegistered = "service_actions.registered"
 
 func rbacPolicy(query string) lazyPolicy {
@@ -81,7 +81,8 @@ func (p *compatPerm) registerActions(c *gin.Context) {
 		specs[i], names[i] = store.ActionSpec{Action: a.Action, Description: a.Description}, a.Action
 	}
 	ctx := c.Request.Context()
-	saved, err := p.s.cfg.Store.RegisterActions(ctx, svc.Name, specs)
+	saved, err := p.s.cfg.Store.RegisterActions(permRecord(c, nil, store.ActivityEntry{Action: actionActionsRegistered,
+		TargetType: "service", TargetID: svc.ID}, map[string]any{"service_name": svc.Name, "actions": names}), svc.Name, specs)
 	if errors.Is(err, store.ErrInvalidRBAC) {
 		failDetail(c, http.StatusUnprocessableEntity, err.Error())
 		return
@@ -92,8 +93,6 @@ func (p *compatPerm) registerActions(c *gin.Context) {
 		return
 	}
 	p.s.settleHead(ctx)
-	p.record(c, nil, store.ActivityEntry{Action: actionActionsRegistered, TargetType: "service", TargetID: svc.ID},
-		map[string]any{"service_name": svc.Name, "actions": names})
 	out := make([]serviceActionJSON, len(saved))
 	for i, a := range saved {
 		out[i] = serviceActionJSON{ID: a.ID, ServiceName: a.ServiceName, Action: a.Action,

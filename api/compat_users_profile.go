@@ -44,7 +44,8 @@ func (s *Server) patchUsersMe(c *gin.Context) {
 		req.AvatarURL, detail["avatar_url"] = &avatar, avatar
 	}
 	claims := wsClaims(c)
-	u, err := s.cfg.Store.UpdateUserProfile(c.Request.Context(), claims.Subject, req.Name, req.AvatarURL)
+	u, err := s.cfg.Store.UpdateUserProfile(wsRecord(c, claims, store.ActivityEntry{Action: "user.profile_updated",
+		TargetType: "user", TargetID: claims.Subject}, detail), claims.Subject, req.Name, req.AvatarURL)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "User not found")
@@ -54,8 +55,7 @@ func (s *Server) patchUsersMe(c *gin.Context) {
 		return
 	}
 	if len(detail) > 0 {
-		s.wsCommitted(c, claims, store.ActivityEntry{Action: "user.profile_updated", TargetType: "user",
-			TargetID: u.ID}, detail)
+		s.wsCommitted(c)
 	}
 	c.JSON(http.StatusOK, meResponse{ID: u.ID, Email: u.Email, Name: u.Name, AvatarURL: wsNullable(u.AvatarURL),
 		IsActive: u.Active, CreatedAt: u.CreatedAt})

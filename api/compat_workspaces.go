@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
@@ -120,21 +119,17 @@ func (s *Server) wsInternal(c *gin.Context, what string, err error) {
 }
 
 // wsCommitted runs after a successful mutation: it lets this replica's
-// engine catch up with it (so the caller's next check here sees it) and
-// records the activity entry, with the caller as its actor. The write is
-// committed whatever happens here, so a failure to record is logged, not
-// answered; the entry is written even if the client has gone.
-func (s *Server) wsCommitted(c *gin.Context, claims sentineltoken.Claims, e store.ActivityEntry, detail map[string]any) {
-	s.settleHead(c.Request.Context())
-	e.ActorType, e.ActorID, e.ActorLabel = store.ActorUser, claims.Subject, claims.Email
-	var err error
-	if e.Detail, err = json.Marshal(detail); err == nil {
-		_, err = s.cfg.Store.AppendActivity(context.WithoutCancel(c.Request.Context()), e)
-	}
-	if err != nil {
-		s.log.Error("activity not recorded", "action", e.Action, "target_type", e.TargetType,
-			"target_id", e.TargetID, "err", err)
-	}
+// engine catch up with it, so the caller's next check here sees it. (The
+// mutation's activity entry was written in its transaction: wsRecord.)
+func (s *Server) wsCommitted(c *gin.Context) { s.settleHead(c.Request.Context()) }
+
+// wsBy is the caller of a workspace route, as the activity log names them.
+func wsBy(claims sentineltoken.Claims) actor { return userBy(claims.Subject, claims.Email) }
+
+// wsRecord returns the request's context with the entry of its mutation,
+// by the caller, attached (record): for the store call that makes it.
+func wsRecord(c *gin.Context, claims sentineltoken.Claims, e store.ActivityEntry, detail map[string]any) context.Context {
+	return record(c.Request.Context(), wsBy(claims), act{e, detail})
 }
 
 // wsNullable is the original's JSON for an optional text column: null when
@@ -218,7 +213,11 @@ func (s *Server) wsCreate(c *gin.Context) {
 		desc = strings.TrimSpace(*req.Description)
 	}
 	claims := wsClaims(c)
-	w, err := s.cfg.Store.CreateWorkspace(c.Request.Context(), *req.Slug, name, desc, claims.Subject)
+	rec := recordOf(c.Request.Context(), wsBy(claims), func(w store.Workspace) []act {
+		return []act{{store.ActivityEntry{Action: "workspace.created", TargetType: "workspace", TargetID: w.ID,
+			WorkspaceID: w.ID}, map[string]any{"name": w.Name, "slug": w.Slug}}}
+	})
+	w, err := s.cfg.Store.CreateWorkspace(rec, *req.Slug, name, desc, claims.Subject)
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, "A workspace with slug '"+*req.Slug+"' already exists")
@@ -227,8 +226,7 @@ func (s *Server) wsCreate(c *gin.Context) {
 		s.wsInternal(c, "create workspace", err)
 		return
 	}
-	s.wsCommitted(c, claims, store.ActivityEntry{Action: "workspace.created", TargetType: "workspace",
-		TargetID: w.ID, WorkspaceID: w.ID}, map[string]any{"name": w.Name, "slug": w.Slug})
+	s.wsCommitted(c)
 	c.JSON(http.StatusCreated, wsWorkspaceOf(w))
 }
 
@@ -306,7 +304,8 @@ func (s *Server) wsUpdate(c *gin.Context) {
 	if u.Name == nil && u.Description == nil {
 		w, err = s.cfg.Store.Workspace(ctx, acc.wid)
 	} else {
-		w, err = s.cfg.Store.UpdateWorkspace(ctx, acc.wid, u)
+		w, err = s.cfg.Store.UpdateWorkspace(wsRecord(c, acc.claims, store.ActivityEntry{Action: "workspace.updated",
+			TargetType: "workspace", TargetID: acc.wid, WorkspaceID: acc.wid}, detail), acc.wid, u)
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -317,8 +316,7 @@ func (s *Server) wsUpdate(c *gin.Context) {
 		return
 	}
 	if len(detail) > 0 {
-		s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "workspace.updated", TargetType: "workspace",
-			TargetID: w.ID, WorkspaceID: w.ID}, detail)
+		s.wsCommitted(c)
 	}
 	c.JSON(http.StatusOK, wsWorkspaceOf(w))
 }
@@ -357,7 +355,8 @@ func (s *Server) wsDelete(c *gin.Context) {
 	ctx := c.Request.Context()
 	w, err := s.cfg.Store.Workspace(ctx, acc.wid)
 	if err == nil {
-		err = s.cfg.Store.DeleteWorkspace(ctx, acc.wid)
+		err = s.cfg.Store.DeleteWorkspace(wsRecord(c, acc.claims, store.ActivityEntry{Action: "workspace.deleted",
+			TargetType: "workspace", TargetID: w.ID, WorkspaceID: w.ID}, map[string]any{"name": w.Name, "slug": w.Slug}), acc.wid)
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -367,7 +366,6 @@ func (s *Server) wsDelete(c *gin.Context) {
 		s.wsInternal(c, "delete workspace", err)
 		return
 	}
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "workspace.deleted", TargetType: "workspace",
-		TargetID: w.ID, WorkspaceID: w.ID}, map[string]any{"name": w.Name, "slug": w.Slug})
+	s.wsCommitted(c)
 	c.Status(http.StatusNoContent)
 }

@@ -77,13 +77,14 @@ func (s *Server) putModel(c *gin.Context) {
 		}
 	}
 	svc := service(c)
-	saved, err := s.cfg.Store.WriteModel(c.Request.Context(), svc.ID, m.DSL(), m.JSON(), store.ModelOptions{Directory: req.Directory})
+	saved, err := s.cfg.Store.WriteModel(recordOf(c.Request.Context(), serviceBy(svc), func(saved store.Model) []act {
+		return []act{{store.ActivityEntry{Action: actionModelWritten, TargetType: "model", TargetID: saved.ID},
+			map[string]any{"service": svc.Name, "service_id": svc.ID, "version": saved.Version, "directory": saved.Directory}}}
+	}), svc.ID, m.DSL(), m.JSON(), store.ModelOptions{Directory: req.Directory})
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
-	s.recordActivity(c, &svc, store.ActivityEntry{Action: actionModelWritten, TargetType: "model", TargetID: saved.ID},
-		map[string]any{"service": svc.Name, "service_id": svc.ID, "version": saved.Version, "directory": saved.Directory})
 	s.models.put(saved.ID, m)
 	s.settle(c.Request.Context(), saved.Revision)
 	c.JSON(http.StatusCreated, toModelResponse(saved))

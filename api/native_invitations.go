@@ -84,7 +84,9 @@ func (s *Server) wsWithdrawInvitation(c *gin.Context) {
 		failDetail(c, http.StatusForbidden, "Only workspace owners can withdraw an invitation to the owner role")
 		return
 	}
-	err = s.cfg.Store.DeleteInvitation(ctx, acc.wid, email)
+	err = s.cfg.Store.DeleteInvitation(wsRecord(c, acc.claims, store.ActivityEntry{Action: "invitation.withdrawn",
+		TargetType: "invitation", TargetID: inv.ID, WorkspaceID: acc.wid}, map[string]any{"email": email, "role": string(inv.Role)}),
+		acc.wid, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Invitation not found")
@@ -93,8 +95,7 @@ func (s *Server) wsWithdrawInvitation(c *gin.Context) {
 		s.wsInternal(c, "withdraw invitation", err)
 		return
 	}
-	s.wsCommitted(c, acc.claims, store.ActivityEntry{Action: "invitation.withdrawn", TargetType: "invitation",
-		TargetID: inv.ID, WorkspaceID: acc.wid}, map[string]any{"email": email, "role": string(inv.Role)})
+	s.wsCommitted(c)
 	c.Status(http.StatusNoContent)
 }
 

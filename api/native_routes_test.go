@@ -295,6 +295,7 @@ func TestNativeRefusals(t *testing.T) {
 		WorkspaceID: wid, OwnerID: owner.ID, Visibility: store.VisibilityPrivate}); err != nil {
 		t.Fatal(err)
 	}
+	n.settled() // the share refusals ask the engine whether the owner may edit the resource
 	otherKey := n.createService("billing")
 	tOwner, tViewer := n.as(owner, wid), n.as(viewer, wid)
 	billingAuthz := n.tok.Issue(t, token.Authz, token.Claims{Subject: owner.ID, IdpSub: "p|" + owner.ID, Service: "billing", WorkspaceID: wid, WorkspaceRole: "owner"})

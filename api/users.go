@@ -55,16 +55,16 @@ func (s *Server) patchUser(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if err := s.cfg.Users.SetUserActive(ctx, c.Param("id"), *req.IsActive); err != nil {
-		s.failErr(c, err)
-		return
-	}
 	action := actionUserDeactivated
 	if *req.IsActive {
 		action = actionUserActivated
 	}
-	s.recordActivity(c, nil, store.ActivityEntry{Action: action, TargetType: "user", TargetID: c.Param("id")},
-		map[string]any{"is_active": *req.IsActive})
+	rec := record(ctx, adminBy(ctx), act{store.ActivityEntry{Action: action, TargetType: "user", TargetID: c.Param("id")},
+		map[string]any{"is_active": *req.IsActive}})
+	if err := s.cfg.Users.SetUserActive(rec, c.Param("id"), *req.IsActive); err != nil {
+		s.failErr(c, err)
+		return
+	}
 	u, err := s.cfg.Users.UserByID(ctx, c.Param("id"))
 	if err != nil {
 		s.failErr(c, err)
@@ -84,13 +84,13 @@ const actionUserTokensRevoked = "user.tokens_revoked"
 func (s *Server) revokeUserTokens(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, at := c.Param("id"), time.Now().UTC()
-	if err := s.cfg.Users.RevokeUserTokens(ctx, id, at); err != nil {
+	rec := record(ctx, adminBy(ctx), act{store.ActivityEntry{Action: actionUserTokensRevoked, TargetType: "user", TargetID: id},
+		map[string]any{"revoked_at": at}})
+	if err := s.cfg.Users.RevokeUserTokens(rec, id, at); err != nil {
 		s.failErr(c, err)
 		return
 	}
 	s.settleHead(ctx)
-	s.recordActivity(c, nil, store.ActivityEntry{Action: actionUserTokensRevoked, TargetType: "user", TargetID: id},
-		map[string]any{"revoked_at": at})
 	u, err := s.cfg.Users.UserByID(ctx, id)
 	if err != nil {
 		s.failErr(c, err)

@@ -192,7 +192,7 @@ func (ts *tuples) chainAncestors(svc string, p *chainPlan, start node, fn func(n
 			continue // the walk never follows a tuple-to-userset tuple to X:*
 		}
 		for _, edge := range p.ttuBy[relRef{n.typ, n.rel}] {
-			for id := range ts.rev[revKey{svc, n.typ, n.id, "", edge.On.typ, edge.Tupleset}] {
+			for id := range ts.rev.objects(revKey{svc, n.typ, n.id, "", edge.On.typ, edge.Tupleset}) {
 				visit(node{edge.On.typ, id, edge.On.rel})
 			}
 		}

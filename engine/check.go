@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/sentinel-auth/sentinel/model"
@@ -121,22 +122,42 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 	return allowed, nil
 }
 
-// evalInput is the input of the compiled queries (see package compiler).
-func evalInput(object tuple.Object, user tuple.User) ast.Object {
-	return ast.NewObject(
-		ast.Item(ast.InternedTerm("id"), ast.StringTerm(object.ID)),
-		ast.Item(ast.InternedTerm("utype"), ast.StringTerm(user.Type)),
-		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(user.ID)),
-		ast.Item(ast.InternedTerm("urel"), ast.StringTerm(user.Relation)),
-	)
+// queryInput is the input of a compiled query (see package compiler), and
+// whether its user is plain: neither a userset nor the wildcard, the users
+// compiler.Compiled.PlainQuery's entries are made for.
+type queryInput struct {
+	value ast.Object
+	plain bool
 }
+
+func evalInput(object tuple.Object, user tuple.User) queryInput {
+	return queryInput{
+		value: ast.NewObject(
+			ast.Item(inputID, ast.StringTerm(object.ID)),
+			ast.Item(inputUType, ast.StringTerm(user.Type)),
+			ast.Item(inputUID, ast.StringTerm(user.ID)),
+			ast.Item(inputURel, ast.StringTerm(user.Relation)),
+		),
+		plain: user.Relation == "" && user.ID != tuple.Wildcard,
+	}
+}
+
+// The input's keys, made once: OPA interns only its own common strings, so
+// ast.InternedTerm("utype") allocated a new term on every check. Terms are
+// never modified by evaluation, so every input may share them.
+var (
+	inputID    = ast.StringTerm("id")
+	inputUType = ast.StringTerm("utype")
+	inputUID   = ast.StringTerm("uid")
+	inputURel  = ast.StringTerm("urel")
+)
 
 // errStale: the model evaluated was replaced before the evaluation could
 // read the index (whose closures follow the current model).
 var errStale = errors.New("model replaced during evaluation")
 
-func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, objType, relation string, input ast.Object, careful bool) (bool, error) {
-	pq, err := e.query(ctx, c, objType, relation, careful)
+func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, objType, relation string, input queryInput, careful bool) (bool, error) {
+	pq, err := e.query(ctx, c, objType, relation, careful, input.plain)
 	if err != nil {
 		return false, err
 	}
@@ -156,7 +177,8 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 			tx.(*txn).eff = e.store.data.chainOverlay(c.service, c.chains, overlay.grants)
 		}
 	}
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTransaction(tx))
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input.value), rego.EvalTransaction(tx),
+		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}))
 	if err != nil {
 		if isTooComplex(err) {
 			return false, errTooComplex
@@ -176,3 +198,17 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 func isTooComplex(err error) bool {
 	return strings.Contains(err.Error(), errTooComplex.Error())
 }
+
+// noBaseCache is the base-document cache of a check's evaluation: none.
+// OPA caches every data read of an evaluation in a trie with one node per
+// key of the path, in case a large JSON document is read again; here a
+// read is a few map lookups that return values already in memory, while
+// filling the trie was a third of a check's allocations (a check makes
+// several reads of eight-key paths, each read once). Measured with
+// BenchmarkCheck at 100k tuples, together with metrics.NoOp (OPA's default
+// creates a metrics registry and timers per evaluation): p50 30 → 21 µs,
+// allocations 154 → 116 per check.
+type noBaseCache struct{}
+
+func (noBaseCache) Get(ast.Ref) ast.Value  { return nil }
+func (noBaseCache) Put(ast.Ref, ast.Value) {}

@@ -174,7 +174,7 @@ func (ts *tuples) recomputeWithAncestors(svc string, cl closable, id string, don
 		}
 		done[n] = true
 		ts.recompute(svc, cl, n)
-		for parent := range ts.rev[revKey{svc, cl.typ, n, cl.rel, cl.typ, cl.rel}] {
+		for parent := range ts.rev.objects(revKey{svc, cl.typ, n, cl.rel, cl.typ, cl.rel}) {
 			stack = append(stack, parent)
 		}
 	}

@@ -260,7 +260,13 @@ func (ix effIndex) read(path storage.Path) (any, error) {
 		}
 	case "f":
 		switch len(rest) {
-		case 0, 1, 2:
+		case 2:
+			// The usersets of one type granted (compiled checks read
+			// them whole and match the user's groups against them).
+			if m := sv.userset(s, rest[0], rest[1]); m != nil {
+				return m, nil
+			}
+		case 0, 1:
 			if m := sv.maps(s, true); len(m) > 0 {
 				return lookup(m, rest)
 			}
@@ -271,6 +277,21 @@ func (ix effIndex) read(path storage.Path) (any, error) {
 		}
 	}
 	return nil, notFound(path)
+}
+
+// userset returns a set's usersets of one type as a map of id to steps,
+// or nil if it has none.
+func (sv *effService) userset(s *effSet, typ, rel string) map[string]any {
+	gi := s.group(typ, rel)
+	if gi < 0 || rel == "" {
+		return nil
+	}
+	g := &s.groups[gi]
+	m := make(map[string]any, len(g.ids))
+	for i, x := range g.ids {
+		m[sv.names[x]] = stepsValue(g.steps[i])
+	}
+	return m
 }
 
 // maps returns a set's users (or usersets) as nested maps.

@@ -174,6 +174,7 @@ type compiled struct {
 type queryKey struct {
 	typ, rel string
 	careful  bool
+	plain    bool // the user is plain (compiler.Compiled.PlainQuery)
 }
 
 // reverseEdges returns the model's reverse edges, computed on first use.
@@ -294,8 +295,9 @@ func (e *Engine) isCurrent(c *compiled) bool {
 func (e *Engine) currentOf(c *compiled) *compiled { return e.current(c.service) }
 
 // query returns the prepared query deciding objType#relation in one variant.
-func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string, careful bool) (*rego.PreparedEvalQuery, error) {
-	key := queryKey{objType, relation, careful}
+func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string, careful, plain bool) (*rego.PreparedEvalQuery, error) {
+	plain = plain && !careful
+	key := queryKey{objType, relation, careful, plain}
 	c.mu.RLock()
 	q, ok := c.queries[key]
 	c.mu.RUnlock()
@@ -320,6 +322,9 @@ func (e *Engine) query(ctx context.Context, c *compiled, objType, relation strin
 		return q, nil
 	}
 	src, ok := code.Query(objType, relation)
+	if plain {
+		src, ok = code.PlainQuery(objType, relation)
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: relation %q is not defined on type %q", ErrInvalidRequest, relation, objType)
 	}

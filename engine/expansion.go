@@ -167,27 +167,18 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 			next[ref] = add
 		}
 	}
-	keys := func(m map[string]struct{}) func(func(string) bool) {
-		return func(yield func(string) bool) {
-			for id := range m {
-				if !yield(id) {
-					return
-				}
-			}
-		}
-	}
 	// direct visits the objects u is assigned to where the model admits u's shape.
 	direct := func(u, shape tuple.User) {
 		for _, src := range []*tuples{ts, overlay} {
 			if src == nil {
 				continue
 			}
-			for k := range src.users[userKey{svc, u.Type, u.ID, u.Relation}] {
+			for k := range src.rev.relations(userKey{svc, u.Type, u.ID, u.Relation}) {
 				ref := relRef{k[0], k[1]}
 				if !e.admits[ref][shape] {
 					continue // a tuple the current model does not admit is ignored
 				}
-				visit(ref, keys(src.rev[revKey{svc, u.Type, u.ID, u.Relation, k[0], k[1]}]))
+				visit(ref, src.rev.objects(revKey{svc, u.Type, u.ID, u.Relation, k[0], k[1]}))
 			}
 		}
 	}
@@ -233,7 +224,7 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 						continue
 					}
 					for _, id := range ids {
-						visit(edge.On, keys(src.rev[revKey{svc, from.typ, id, "", edge.On.typ, edge.Tupleset}]))
+						visit(edge.On, src.rev.objects(revKey{svc, from.typ, id, "", edge.On.typ, edge.Tupleset}))
 					}
 				}
 			}

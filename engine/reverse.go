@@ -1,13 +1,31 @@
 package engine
 
 import (
+	"iter"
+
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
 // reverse indexes tuples by their user: the objects of each type and
 // relation that a user (plain, wildcard or userset) is assigned to. Only Go
 // reads it (list objects), so it is typed rather than OPA-shaped.
-type reverse map[revKey]map[string]struct{}
+//
+// It is held per user, the few (object type, relation) pairs the user is
+// assigned on in a slice and their objects in smallSets, as most hold one
+// object or a few: at 1M tuples a map per (user, type, relation), keyed by
+// all six strings, plus a map of each user's pairs took 156 MiB of heap.
+type reverse map[userKey][]revEntry
+
+// revEntry is the objects of one type a user is assigned to by one relation.
+type revEntry struct {
+	objType, rel string
+	ids          smallSet[string]
+}
+
+// userKey is a user within a service.
+type userKey struct {
+	svc, userType, userID, userRel string
+}
 
 // revKey is a user and the object type and relation it is assigned to.
 type revKey struct {
@@ -18,53 +36,72 @@ func revKeyOf(serviceID string, t tuple.Tuple) revKey {
 	return revKey{serviceID, t.User.Type, t.User.ID, t.User.Relation, t.Object.Type, t.Relation}
 }
 
+func (k revKey) user() userKey { return userKey{k.svc, k.userType, k.userID, k.userRel} }
+
+// entry returns the index of k's entry among es, or -1.
+func entry(es []revEntry, k revKey) int {
+	for i := range es {
+		if es[i].objType == k.objType && es[i].rel == k.rel {
+			return i
+		}
+	}
+	return -1
+}
+
 func (r reverse) add(serviceID string, t tuple.Tuple) {
 	k := revKeyOf(serviceID, t)
-	ids, ok := r[k]
-	if !ok {
-		ids = map[string]struct{}{}
-		r[k] = ids
+	es := r[k.user()]
+	i := entry(es, k)
+	if i < 0 {
+		es = append(es, revEntry{objType: k.objType, rel: k.rel})
+		i = len(es) - 1
 	}
-	ids[t.Object.ID] = struct{}{}
+	es[i].ids.add(t.Object.ID)
+	r[k.user()] = es
 }
 
 func (r reverse) remove(serviceID string, t tuple.Tuple) {
 	k := revKeyOf(serviceID, t)
-	if ids, ok := r[k]; ok {
-		delete(ids, t.Object.ID)
-		if len(ids) == 0 {
-			delete(r, k)
-		}
+	u := k.user()
+	es := r[u]
+	i := entry(es, k)
+	if i < 0 || !es[i].ids.remove(t.Object.ID) || es[i].ids.len() > 0 {
+		return
 	}
-}
-
-// userKey is a user within a service: the part of a revKey before the object.
-type userKey struct {
-	svc, userType, userID, userRel string
-}
-
-// byUser groups a reverse index's keys by user, so list objects can find
-// every (object type, relation) a user is assigned to without a scan. An
-// entry exists exactly while the reverse index has the key (tuples.add and
-// tuples.remove keep them in step), so it is a set.
-type byUser map[userKey]map[[2]string]struct{}
-
-func (b byUser) add(k revKey) {
-	u := userKey{k.svc, k.userType, k.userID, k.userRel}
-	m, ok := b[u]
-	if !ok {
-		m = map[[2]string]struct{}{}
-		b[u] = m
+	last := len(es) - 1
+	es[i] = es[last]
+	es[last] = revEntry{}
+	if es = es[:last]; len(es) == 0 {
+		delete(r, u)
+		return
 	}
-	m[[2]string{k.objType, k.rel}] = struct{}{}
+	r[u] = es
 }
 
-func (b byUser) remove(k revKey) {
-	u := userKey{k.svc, k.userType, k.userID, k.userRel}
-	if m := b[u]; m != nil {
-		delete(m, [2]string{k.objType, k.rel})
-		if len(m) == 0 {
-			delete(b, u)
+// has reports whether object id is assigned to k's user by k's relation.
+func (r reverse) has(k revKey, id string) bool {
+	es := r[k.user()]
+	i := entry(es, k)
+	return i >= 0 && es[i].ids.has(id)
+}
+
+// objects yields the ids of the objects of k (none if k is absent).
+func (r reverse) objects(k revKey) iter.Seq[string] {
+	es := r[k.user()]
+	if i := entry(es, k); i >= 0 {
+		return es[i].ids.all()
+	}
+	return func(func(string) bool) {}
+}
+
+// relations yields the (object type, relation) pairs u is assigned on, so
+// list objects finds them without a scan.
+func (r reverse) relations(u userKey) iter.Seq[[2]string] {
+	return func(yield func([2]string) bool) {
+		for _, e := range r[u] {
+			if !yield([2]string{e.objType, e.rel}) {
+				return
+			}
 		}
 	}
 }
@@ -72,10 +109,9 @@ func (b byUser) remove(k revKey) {
 // tuples is the whole in-memory tuple set: the OPA-visible forward index
 // and the Go-only reverse indexes.
 type tuples struct {
-	fwd   index
-	rev   reverse
-	users byUser
-	eff   effIndex
+	fwd index
+	rev reverse
+	eff effIndex
 	// careful marks an overlay of contextual tuples that changes a
 	// membership relation or the shape of a flattened chain: the closures
 	// and effective subjects do not reflect it, so the request is decided by
@@ -87,7 +123,7 @@ type tuples struct {
 }
 
 func newTuples() *tuples {
-	return &tuples{fwd: newIndex(), rev: reverse{}, users: byUser{}, eff: effIndex{}}
+	return &tuples{fwd: newIndex(), rev: reverse{}, eff: effIndex{}}
 }
 
 // add records a tuple in every index and reports whether it was new.
@@ -95,27 +131,15 @@ func (ts *tuples) add(serviceID string, t tuple.Tuple) bool {
 	if !ts.fwd.add(serviceID, t) {
 		return false
 	}
-	k := revKeyOf(serviceID, t)
-	if _, ok := ts.rev[k]; !ok {
-		ts.users.add(k)
-	}
 	ts.rev.add(serviceID, t)
 	return true
 }
 
 // remove deletes a tuple from every index (a missing tuple is a no-op).
 func (ts *tuples) remove(serviceID string, t tuple.Tuple) {
-	k := revKeyOf(serviceID, t)
-	ids, ok := ts.rev[k]
-	if !ok {
-		return
-	}
-	if _, ok := ids[t.Object.ID]; !ok {
+	if !ts.rev.has(revKeyOf(serviceID, t), t.Object.ID) {
 		return
 	}
 	ts.fwd.remove(serviceID, t)
 	ts.rev.remove(serviceID, t)
-	if _, ok := ts.rev[k]; !ok {
-		ts.users.remove(k)
-	}
 }

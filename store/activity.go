@@ -7,7 +7,8 @@ import (
 )
 
 // ErrInvalidActivity is wrapped by AppendActivity and ListActivity when an
-// entry, a filter or a page is malformed: nothing is written then.
+// entry, a filter or a page is malformed, and by a write whose attached
+// entry is: nothing is written then.
 var ErrInvalidActivity = errors.New("invalid activity")
 
 // ActorType says who performed an activity.
@@ -70,14 +71,16 @@ type ActivityFilter struct {
 // ActivityStore is the activity log: every mutation of Sentinel recorded
 // with its actor, action, target, workspace and detail.
 //
-// Today the API records each mutation with AppendActivity once the write
-// has committed. sqlstore can also append inside a write's transaction
-// (writer.appendActivity), so a change and its entry commit or roll back
-// together; no write uses that yet.
+// A mutation's entries are not appended by the caller after the write:
+// they are attached to the write's context (WithActivity, WithActivityOf in
+// activity_attach.go) and the store appends them inside the write's own
+// transaction, so a change and its entries commit or roll back together.
 type ActivityStore interface {
-	// AppendActivity validates and stores one entry and returns it as
-	// stored (with its ID and CreatedAt). A malformed entry is
-	// ErrInvalidActivity.
+	// AppendActivity validates and stores one entry on its own and
+	// returns it as stored (with its ID and CreatedAt). A malformed entry
+	// is ErrInvalidActivity. It is for entries that belong to no single
+	// write (a summary of several, tests); a mutation's entry goes with
+	// the mutation (see above).
 	AppendActivity(ctx context.Context, e ActivityEntry) (ActivityEntry, error)
 	// ListActivity returns page (from 1) of the entries matching f, at
 	// most pageSize (1..MaxActivityPageSize) of them, newest first (by

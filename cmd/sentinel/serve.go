@@ -14,6 +14,7 @@ import (
 func newServe(g *globals) *cobra.Command {
 	var (
 		addr          string
+		pprofAddr     string
 		providersFile string
 		cfg           app.Config
 	)
@@ -44,6 +45,11 @@ func newServe(g *globals) *cobra.Command {
 				id.Providers, id.Logins = p.Plugins, p.Logins
 			}
 			ctx := cmd.Context()
+			if pprofAddr != "" {
+				if err := servePprof(ctx, pprofAddr, log); err != nil {
+					return err
+				}
+			}
 			st, err := g.openStore(ctx)
 			if err != nil {
 				return err
@@ -65,6 +71,7 @@ func newServe(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", ":9003", "address to listen on")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	f.StringVar(&cfg.AdminKey, "admin-key", "", "admin credential (prefer the SENTINEL_ADMIN_KEY environment variable)")
 	f.DurationVar(&cfg.PollInterval, "poll-interval", 0, "changelog polling interval (default 1s on PostgreSQL with LISTEN/NOTIFY, 100ms on SQLite)")
 	f.DurationVar(&cfg.KeyCacheTTL, "key-cache-ttl", 30*time.Second, "how long a verified service key is cached (revocations reach all replicas at once through the changelog)")

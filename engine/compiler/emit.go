@@ -90,10 +90,10 @@ func (g *generator) closure(ri *relInfo, depth int) [][]string {
 	y := g.ref("y", lit(ri.key.typ), "id", lit(ri.key.rel))
 	left := fmt.Sprint(g.opts.MaxDepth - depth)
 	return [][]string{
-		{`input.urel == ""`, `input.uid != "*"`, c + "[input.utype][input.uid] <= " + left},
-		{`input.urel == ""`, c + `[input.utype]["*"] <= ` + left},
-		{falseBody, `input.urel == ""`, "not " + y, "not " + c + "[input.utype][input.uid]", "not " + c + `[input.utype]["*"]`},
-		{`input.urel == ""`, fmt.Sprintf("%s(%s)", TooComplexBuiltin, lit(ri.key.String()+" (cycle or depth)"))},
+		{plainUser, notWildcard, c + "[input.utype][input.uid] <= " + left},
+		{plainUser, c + `[input.utype]["*"] <= ` + left},
+		{falseBody, plainUser, "not " + y, "not " + c + "[input.utype][input.uid]", "not " + c + `[input.utype]["*"]`},
+		{plainUser, fmt.Sprintf("%s(%s)", TooComplexBuiltin, lit(ri.key.String()+" (cycle or depth)"))},
 	}
 }
 
@@ -103,7 +103,7 @@ func (g *generator) closure(ri *relInfo, depth int) [][]string {
 func usersetBodies(bodies [][]string) [][]string {
 	out := bodies[:0:0]
 	for _, b := range bodies {
-		if len(b) == 0 || b[0] != `input.urel == ""` {
+		if len(b) == 0 || b[0] != plainUser {
 			out = append(out, b)
 		}
 	}

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sentinel-auth/sentinel/model"
@@ -76,5 +77,58 @@ type doc
 		if got := Flattened(m); fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s: Flattened = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestPlainQuery: flattened and membership relations of the fast variant
+// have an entry for plain users that does not test the input's kind; other
+// relations, and the careful variant, answer every user with Query's entry.
+func TestPlainQuery(t *testing.T) {
+	t.Parallel()
+	m, err := model.ParseDSL(`model
+  schema 1.1
+type user
+type group
+  relations
+    define member: [user, group#member]
+type folder
+  relations
+    define parent: [folder]
+    define owner: [user]
+    define viewer: [user, user:*, group#member] or owner or viewer from parent
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, careful := range []bool{false, true} {
+		c, err := Compile(m, Options{Package: "p", ServiceID: "svc", TrackCycles: careful})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range [][2]string{{"folder", "viewer"}, {"group", "member"}, {"folder", "owner"}} {
+			q, _ := c.Query(k[0], k[1])
+			pq, ok := c.PlainQuery(k[0], k[1])
+			special := !careful && k != [2]string{"folder", "owner"}
+			if !ok || (pq != q) == !special {
+				t.Errorf("careful=%v %s#%s: PlainQuery %q, Query %q", careful, k[0], k[1], pq, q)
+				continue
+			}
+			if !special {
+				continue
+			}
+			fn := pq[len("data.p.") : len(pq)-len("(input.id)")]
+			start := strings.Index(c.Module, "\n"+fn+"(id)")
+			if start < 0 {
+				t.Fatalf("%s not in the module", fn)
+			}
+			body := c.Module[start:]
+			body = body[:strings.Index(body, "else := false\n")]
+			if strings.Contains(body, "input.urel") || strings.Contains(body, `input.uid != "*"`) {
+				t.Errorf("%s tests the kind of user:\n%s", fn, body)
+			}
+		}
+	}
+	if _, ok := (&Compiled{}).PlainQuery("folder", "nope"); ok {
+		t.Error("PlainQuery of an unknown relation")
 	}
 }

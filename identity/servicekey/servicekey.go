@@ -33,6 +33,16 @@ func Generate() (secret, hash, display string, err error) {
 	return generate(Prefix)
 }
 
+// NewKey is a key generated but not stored yet: the secret its owner is
+// shown once, the hash that is stored, and the display prefix.
+type NewKey struct{ Secret, Hash, Display string }
+
+// New generates a NewKey.
+func New() (NewKey, error) {
+	secret, hash, display, err := Generate()
+	return NewKey{Secret: secret, Hash: hash, Display: display}, err
+}
+
 func generate(prefix string) (secret, hash, display string, err error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -70,18 +80,43 @@ type Issued struct {
 	Secret  string
 }
 
-// CreateService creates a service and its first key.
+// CreateService creates a service and its first key (see
+// CreateServiceWith).
 func CreateService(ctx context.Context, ks Keys, name string) (Issued, error) {
+	k, err := New()
+	if err != nil {
+		return Issued{}, err
+	}
+	return CreateServiceWith(ctx, ks, name, k)
+}
+
+// CreateServiceWith creates a service and its first key, k. They are two
+// writes, and the activity attached to ctx (store.WithActivity) is
+// recorded by the first, the service's: a service is never kept without
+// its entry, which can name the key by k.Display, known beforehand. If the
+// key's write fails the service stays, recorded and without a key; the
+// error says so, and rotating gives it one.
+func CreateServiceWith(ctx context.Context, ks Keys, name string, k NewKey) (Issued, error) {
 	svc, err := ks.CreateService(ctx, name)
 	if err != nil {
 		return Issued{}, fmt.Errorf("create service %q: %w", name, err)
 	}
-	return issue(ctx, ks, svc, nil)
+	return storeKey(ctx, ks, svc, k, nil)
 }
 
 // Rotate issues a new key for the named service; the service's other keys
 // stop working after grace (at once if grace is 0).
 func Rotate(ctx context.Context, ks Keys, name string, grace time.Duration) (Issued, error) {
+	k, err := New()
+	if err != nil {
+		return Issued{}, err
+	}
+	return RotateWith(ctx, ks, name, grace, k)
+}
+
+// RotateWith is Rotate issuing k, generated beforehand (so that an entry
+// attached to ctx can name it by its prefix).
+func RotateWith(ctx context.Context, ks Keys, name string, grace time.Duration, k NewKey) (Issued, error) {
 	if grace < 0 {
 		return Issued{}, fmt.Errorf("rotate key of %q: grace %s is negative", name, grace)
 	}
@@ -89,19 +124,16 @@ func Rotate(ctx context.Context, ks Keys, name string, grace time.Duration) (Iss
 	if err != nil {
 		return Issued{}, fmt.Errorf("rotate key of %q: %w", name, err)
 	}
-	return issue(ctx, ks, svc, &grace)
+	return storeKey(ctx, ks, svc, k, &grace)
 }
 
-func issue(ctx context.Context, ks Keys, svc store.Service, grace *time.Duration) (Issued, error) {
-	secret, hash, display, err := Generate()
-	if err != nil {
-		return Issued{}, err
-	}
-	key, err := ks.CreateKey(ctx, svc.ID, hash, display, grace)
+// storeKey stores k as a key of svc (rotating the others if grace is set).
+func storeKey(ctx context.Context, ks Keys, svc store.Service, k NewKey, grace *time.Duration) (Issued, error) {
+	key, err := ks.CreateKey(ctx, svc.ID, k.Hash, k.Display, grace)
 	if err != nil {
 		return Issued{}, fmt.Errorf("create key for %q: %w", svc.Name, err)
 	}
-	return Issued{Service: svc, Key: key, Secret: secret}, nil
+	return Issued{Service: svc, Key: key, Secret: k.Secret}, nil
 }
 
 // Revoke revokes one key (by id) of the named service, at once.

@@ -16,8 +16,9 @@ const activityColumns = "id, action, actor_type, actor_id, actor_label, target_t
 
 // AppendActivity validates e and stores it on its own (it appends no
 // changelog row, so it needs neither a write transaction nor the writers'
-// lock). Writes of this package record their entry with
-// (*writer).appendActivity instead, inside their own transaction.
+// lock). It is for entries that record no single write (an import's
+// summary); a mutation's entry is attached to its context instead
+// (store.WithActivity) and appended by writeTx inside its transaction.
 func (s *Store) AppendActivity(ctx context.Context, e store.ActivityEntry) (store.ActivityEntry, error) {
 	e, err := insertActivity(ctx, s.c, e)
 	if err != nil {
@@ -27,18 +28,35 @@ func (s *Store) AppendActivity(ctx context.Context, e store.ActivityEntry) (stor
 }
 
 // appendActivity records e inside the write transaction w: the entry
-// commits with the change it describes, or neither does. Every mutation of
-// this package that the activity log must show (workspaces, members,
-// groups, resources, shares, roles) calls it from its s.writeTx function,
-// after its own writes succeeded, and returns its error (a refused entry
-// fails the whole transaction: the log is never best effort). It returns
-// the entry as stored.
+// commits with the change it describes, or neither does. A refused entry
+// is an error the caller returns, failing the whole transaction: the log
+// is never best effort. It returns the entry as stored.
 func (w *writer) appendActivity(ctx context.Context, e store.ActivityEntry) (store.ActivityEntry, error) {
 	e, err := insertActivity(ctx, w.c, e)
 	if err != nil {
 		return store.ActivityEntry{}, fmt.Errorf("append activity %q: %w", e.Action, err)
 	}
 	return e, nil
+}
+
+// recordActivity appends the entries of act (nil: none attached), built
+// from what the write produced, and reports whether it appended any: only
+// then is act recorded once the transaction commits, so a write of several
+// that yields no entries leaves them to the next.
+func (w *writer) recordActivity(ctx context.Context, act *store.Activity) (bool, error) {
+	if act == nil {
+		return false, nil
+	}
+	entries, err := act.Entries(w.produced)
+	if err != nil {
+		return false, fmt.Errorf("record activity: %w", err)
+	}
+	for _, e := range entries {
+		if _, err := w.appendActivity(ctx, e); err != nil {
+			return false, fmt.Errorf("record activity: %w", err)
+		}
+	}
+	return len(entries) > 0, nil
 }
 
 // insertActivity normalizes and validates e, then inserts it through c.

@@ -49,8 +49,14 @@ func (s *Store) CreateClientApp(ctx context.Context, spec store.ClientAppSpec) (
 	if err != nil {
 		return store.ClientApp{}, fmt.Errorf("create client app: %w", err)
 	}
-	_, err = s.c.exec(ctx, `INSERT INTO client_apps (`+clientAppColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.Name, string(js), a.Active, a.CreatedBy, a.CreatedAt, a.UpdatedAt)
+	// A write transaction (no changelog row needs it) so that the
+	// activity attached to ctx commits with the app.
+	err = s.writeTx(ctx, func(w *writer) error {
+		_, err := w.c.exec(ctx, `INSERT INTO client_apps (`+clientAppColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.Name, string(js), a.Active, a.CreatedBy, a.CreatedAt, a.UpdatedAt)
+		w.produce(a)
+		return err
+	})
 	if err != nil {
 		return store.ClientApp{}, fmt.Errorf("create client app %q: %w", spec.Name, err)
 	}
@@ -109,6 +115,7 @@ func (s *Store) UpdateClientApp(ctx context.Context, id string, u store.ClientAp
 			return err
 		}
 		out = next
+		w.produce(out)
 		return nil
 	})
 	if err != nil {
@@ -117,12 +124,17 @@ func (s *Store) UpdateClientApp(ctx context.Context, id string, u store.ClientAp
 	return out, nil
 }
 
-// DeleteClientApp removes the client app, or is store.ErrNotFound.
+// DeleteClientApp removes the client app, or is store.ErrNotFound. It runs
+// in a write transaction so that the activity attached to ctx commits with
+// the deletion.
 func (s *Store) DeleteClientApp(ctx context.Context, id string) error {
-	n, err := s.c.exec(ctx, `DELETE FROM client_apps WHERE id = ?`, id)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
-	}
+	err := s.writeTx(ctx, func(w *writer) error {
+		n, err := w.c.exec(ctx, `DELETE FROM client_apps WHERE id = ?`, id)
+		if err == nil && n == 0 {
+			err = store.ErrNotFound
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete client app %s: %w", id, err)
 	}

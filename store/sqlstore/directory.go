@@ -105,6 +105,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u store.UserAdminUpda
 			out.Name, out.Active, out.Admin, at, id); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
+		w.produce(out)
 		_, err = w.appendChanges(ctx, []store.Change{{Op: store.OpUser, UserID: id, At: at}})
 		return err
 	})

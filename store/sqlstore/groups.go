@@ -34,6 +34,7 @@ func (s *Store) CreateGroup(ctx context.Context, workspaceID, name, description,
 			g.ID, g.WorkspaceID, g.Name, g.Description, g.CreatedBy, g.CreatedAt); err != nil {
 			return fmt.Errorf("insert group: %w", err)
 		}
+		w.produce(g)
 		return w.systemTuples(ctx, []tuple.Tuple{groupWorkspaceTuple(g.ID, workspaceID)}, nil, g.CreatedAt)
 	})
 	if err != nil {
@@ -107,6 +108,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, u store.GroupUpdate)
 		if u.Description != nil {
 			g.Description = *u.Description
 		}
+		w.produce(g)
 		_, err = w.c.exec(ctx, `UPDATE workspace_groups SET name = ?, description = ? WHERE id = ?`, g.Name, g.Description, id)
 		return err
 	})
@@ -229,6 +231,7 @@ func (s *Store) AddGroupMember(ctx context.Context, groupID string, memberType s
 		if n == 0 {
 			return fmt.Errorf("%s %s is a member already: %w", memberType, memberID, store.ErrAlreadyExists)
 		}
+		w.produce(m)
 		return w.systemTuples(ctx, []tuple.Tuple{groupMemberTuple(groupID, memberType, memberID)}, nil, m.AddedAt)
 	})
 	if err != nil {

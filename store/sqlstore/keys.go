@@ -42,6 +42,7 @@ func (s *Store) CreateKey(ctx context.Context, serviceID, hash, prefix string, g
 		if n == 0 {
 			return fmt.Errorf("key hash: %w", store.ErrAlreadyExists)
 		}
+		w.produce(k)
 		_, err = w.appendChanges(ctx, []store.Change{{ServiceID: serviceID, Op: store.OpKey, At: k.CreatedAt}})
 		return err
 	})

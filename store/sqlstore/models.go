@@ -51,6 +51,7 @@ func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string
 		if err != nil {
 			return fmt.Errorf("insert model: %w", err)
 		}
+		w.produce(m)
 		return nil
 	})
 	if err != nil {

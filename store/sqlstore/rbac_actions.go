@@ -94,6 +94,7 @@ func (s *Store) RegisterActions(ctx context.Context, serviceName string, specs [
 			}
 			out = append(out, a)
 		}
+		w.produce(out)
 		return nil
 	})
 	if err != nil {

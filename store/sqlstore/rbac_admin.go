@@ -31,6 +31,7 @@ func (s *Store) DeleteServiceAction(ctx context.Context, id string) (store.Servi
 		if err != nil {
 			return err
 		}
+		w.produce(a)
 		_, err = w.deleteServiceActions(ctx, now(), `id = ?`, id)
 		return err
 	})

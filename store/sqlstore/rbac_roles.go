@@ -65,6 +65,7 @@ func (s *Store) CreateRole(ctx context.Context, workspaceID, name, description, 
 		if n == 0 {
 			return fmt.Errorf("role name %q: %w", name, store.ErrAlreadyExists)
 		}
+		w.produce(r)
 		return w.systemTuples(ctx, []tuple.Tuple{roleWorkspaceTuple(r.ID, workspaceID)}, nil, r.CreatedAt)
 	})
 	if err != nil {
@@ -126,6 +127,7 @@ func (s *Store) UpdateRole(ctx context.Context, id string, u store.RBACRoleUpdat
 		if _, err := w.c.exec(ctx, `UPDATE roles SET name = ?, description = ? WHERE id = ?`, r.Name, r.Description, id); err != nil {
 			return fmt.Errorf("update role row: %w", err)
 		}
+		w.produce(r)
 		return nil
 	})
 	if err != nil {

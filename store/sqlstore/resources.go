@@ -71,6 +71,7 @@ func (s *Store) RegisterResource(ctx context.Context, reg store.ResourceRegistra
 			return fmt.Errorf("insert resource: %w", err)
 		}
 		created = true
+		w.produce(row.Resource) // only when created: a repeat records nothing
 		return w.systemTuples(ctx, row.baseTuples(), nil, at)
 	})
 	if err != nil {

@@ -39,6 +39,7 @@ func (s *Store) SetResourceVisibility(ctx context.Context, id string, v store.Vi
 			return fmt.Errorf("update resource: %w", err)
 		}
 		row.Visibility = v
+		w.produce(row.Resource)
 		ts := visibilityTuples(row.Key, row.WorkspaceID)
 		if v == store.VisibilityWorkspace {
 			return w.systemTuples(ctx, ts, nil, at)
@@ -102,6 +103,7 @@ func (s *Store) ShareResource(ctx context.Context, id string, g store.ResourceGr
 				return fmt.Errorf("update share: %w", err)
 			}
 			del := shareTuple(row.Key, old.GranteeType, old.GranteeID, old.Permission)
+			w.produce(sh)
 			return w.systemTuples(ctx, []tuple.Tuple{write}, []tuple.Tuple{del}, at)
 		}
 		sh = store.ResourceShare{ID: uuid.NewString(), GranteeType: g.GranteeType, GranteeID: granteeID,
@@ -111,6 +113,7 @@ func (s *Store) ShareResource(ctx context.Context, id string, g store.ResourceGr
 			sh.ID, row.ID, string(sh.GranteeType), sh.GranteeID, string(sh.Permission), sh.GrantedBy, sh.GrantedAt); err != nil {
 			return fmt.Errorf("insert share: %w", err)
 		}
+		w.produce(sh)
 		return w.systemTuples(ctx, []tuple.Tuple{write}, nil, at)
 	})
 	if err != nil {
@@ -302,6 +305,7 @@ func (s *Store) PurgeServiceResources(ctx context.Context, service string) (int,
 	err := s.writeTx(ctx, func(w *writer) error {
 		var err error
 		n, err = w.deleteResources(ctx, now(), `r.service_name = ?`, service)
+		w.produce(n) // zero too: the purge is recorded whatever it found
 		return err
 	})
 	if err != nil {

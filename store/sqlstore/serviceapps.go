@@ -69,6 +69,7 @@ func (s *Store) CreateServiceApp(ctx context.Context, serviceName string, spec s
 		if n == 0 {
 			return store.ErrAlreadyExists
 		}
+		w.produce(app)
 		return putServiceApp(ctx, w.c, app)
 	})
 	if err != nil {
@@ -153,6 +154,7 @@ func (s *Store) UpdateServiceApp(ctx context.Context, serviceID string, u store.
 		}
 		next.UpdatedAt = now()
 		out = next
+		w.produce(out)
 		return putServiceApp(ctx, w.c, next)
 	})
 	if err != nil {
@@ -188,6 +190,7 @@ func (s *Store) SetServiceAppActive(ctx context.Context, serviceID string, activ
 			return nil
 		}
 		out.Active, out.UpdatedAt = active, at
+		w.produce(out)
 		return putServiceApp(ctx, w.c, out)
 	})
 	if err != nil {
@@ -234,6 +237,7 @@ func (s *Store) DeleteService(ctx context.Context, serviceID string) (store.Serv
 				return fmt.Errorf("delete service: %w", err)
 			}
 		}
+		w.produce(del)
 		// Always: replicas drop what they cached about the service's keys.
 		_, err = w.appendChanges(ctx, []store.Change{{ServiceID: serviceID, Op: store.OpKey, At: at}})
 		return err

@@ -14,16 +14,24 @@ import (
 const serviceColumns = "id, name, created_at"
 
 // CreateService stores a new service with a random (v4) id. A taken name is
-// store.ErrAlreadyExists.
+// store.ErrAlreadyExists. It runs in a write transaction (no changelog row
+// needs it) so that the activity attached to ctx commits with the service.
 func (s *Store) CreateService(ctx context.Context, name string) (store.Service, error) {
 	svc := store.Service{ID: uuid.NewString(), Name: name, CreatedAt: now()}
-	n, err := s.c.exec(ctx, `INSERT INTO services (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-		svc.ID, svc.Name, svc.CreatedAt)
+	err := s.writeTx(ctx, func(w *writer) error {
+		n, err := w.c.exec(ctx, `INSERT INTO services (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			svc.ID, svc.Name, svc.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrAlreadyExists
+		}
+		w.produce(svc)
+		return nil
+	})
 	if err != nil {
 		return store.Service{}, fmt.Errorf("create service %q: %w", name, err)
-	}
-	if n == 0 {
-		return store.Service{}, fmt.Errorf("create service %q: %w", name, store.ErrAlreadyExists)
 	}
 	return svc, nil
 }

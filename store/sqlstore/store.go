@@ -80,6 +80,11 @@ func (s *Store) readTx(ctx context.Context, fn func(c conn) error) error {
 
 // writeTx runs fn in a write transaction that holds the writers' lock, and
 // commits if fn succeeds. Any error (or panic) rolls everything back.
+//
+// Before committing it appends the activity attached to ctx
+// (store.WithActivity), built from what fn produced (w.produce): the
+// change and its entries commit together, and an entry that cannot be
+// appended fails the whole write. A ctx without activity records nothing.
 func (s *Store) writeTx(ctx context.Context, fn func(w *writer) error) error {
 	tx, err := s.db.Begin(ctx, false)
 	if err != nil {
@@ -96,12 +101,21 @@ func (s *Store) writeTx(ctx context.Context, fn func(w *writer) error) error {
 			return fmt.Errorf("lock writers: %w", err)
 		}
 	}
-	if err := fn(&writer{c: conn{q: tx, rebind: s.dialect.Rebind}, tx: tx, d: &s.dialect}); err != nil {
+	w := &writer{c: conn{q: tx, rebind: s.dialect.Rebind}, tx: tx, d: &s.dialect}
+	if err := fn(w); err != nil {
+		return err
+	}
+	act := store.PendingActivity(ctx)
+	recorded, err := w.recordActivity(ctx, act)
+	if err != nil {
 		return err
 	}
 	done = true
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if recorded {
+		act.Recorded()
 	}
 	return nil
 }
@@ -112,7 +126,17 @@ type writer struct {
 	tx       Tx
 	d        *Dialect
 	notified bool
+	// produced is what the write reported with produce, for the activity
+	// attached to its context.
+	produced any
 }
+
+// produce reports v, the value the write returns (the row it created, the
+// counts of what it deleted), so that an activity attached with
+// store.WithActivityOf is built from it. A path that only answers with
+// what is stored already (a repeated registration, an update that changes
+// no value) reports nothing, and so records nothing.
+func (w *writer) produce(v any) { w.produced = v }
 
 // now returns the current time as stored: UTC, microsecond precision (what
 // both engines keep), so values returned by a write equal those read back.

@@ -34,6 +34,7 @@ func (s *Store) UpdateUserProfile(ctx context.Context, id string, name, avatarUR
 			u.Name, u.AvatarURL, u.UpdatedAt, id); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
+		w.produce(u)
 		_, err = w.appendChanges(ctx, []store.Change{{Op: store.OpUser, UserID: id, At: at}})
 		return err
 	})

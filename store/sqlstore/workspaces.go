@@ -40,6 +40,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, slug, name, description, cr
 			ws.ID, ws.Slug, ws.Name, ws.Description, ws.CreatedBy, ws.CreatedAt); err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
 		}
+		w.produce(ws)
 		return w.insertMembership(ctx, store.Membership{WorkspaceID: ws.ID, UserID: creatorID,
 			Role: store.RoleOwner, JoinedAt: ws.CreatedAt})
 	})
@@ -135,6 +136,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, u store.Workspac
 		if u.Description != nil {
 			ws.Description = *u.Description
 		}
+		w.produce(ws)
 		_, err = w.c.exec(ctx, `UPDATE workspaces SET name = ?, description = ? WHERE id = ?`, ws.Name, ws.Description, id)
 		return err
 	})

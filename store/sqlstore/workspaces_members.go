@@ -100,6 +100,7 @@ func (s *Store) AddMember(ctx context.Context, workspaceID, userID string, role 
 			return err
 		}
 		m, err = w.addMember(ctx, workspaceID, u, role)
+		w.produce(m)
 		return err
 	})
 	if err != nil {
@@ -163,6 +164,7 @@ func (s *Store) SetRole(ctx context.Context, workspaceID, userID string, role st
 		}
 		old := m.Role
 		m.Role = role
+		w.produce(m)
 		return w.systemTuples(ctx, []tuple.Tuple{memberTuple(workspaceID, userID, role)},
 			[]tuple.Tuple{memberTuple(workspaceID, userID, old)}, at)
 	})
@@ -251,6 +253,7 @@ func (s *Store) Invite(ctx context.Context, workspaceID, email string, role stor
 		if err == nil {
 			m, err := w.addMember(ctx, workspaceID, u, role)
 			res.Member = &m
+			w.produce(res)
 			return err
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -267,6 +270,7 @@ func (s *Store) Invite(ctx context.Context, workspaceID, email string, role stor
 		inv, err = scanInvitation(w.c.queryRow(ctx, `SELECT `+invitationColumns+` FROM invitations
 			WHERE workspace_id = ? AND email = ?`, workspaceID, email))
 		res.Invitation = &inv
+		w.produce(res)
 		return err
 	})
 	if err != nil {

@@ -33,6 +33,8 @@ func RunActivity(t *testing.T, open func(t *testing.T) ActivityStore) {
 		{"Filters", testActivityFilters},
 		{"Pagination", testActivityPagination},
 		{"BadPages", testActivityBadPages},
+		{"InWrite", testActivityInWrite},
+		{"InWriteRefused", testActivityInWriteRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
