@@ -81,7 +81,7 @@ func TestActivityRecordsMutations(t *testing.T) {
 				{"user.activated", "admin", "admin credential", "user", u.ID, map[string]any{"is_active": true}},
 				{"user.deactivated", "admin", "admin credential", "user", u.ID, map[string]any{"is_active": false}},
 				{"model.written", "service", "notes", "model", m.Body["id"].(string),
-					map[string]any{"service": "notes", "service_id": svcID, "version": float64(1)}},
+					map[string]any{"service": "notes", "service_id": svcID, "version": float64(1), "directory": false}},
 				{"service.key_revoked", "admin", "admin credential", "service", svcID,
 					map[string]any{"name": "notes", "key_id": firstKey}},
 				{"service.key_rotated", "admin", "admin credential", "service", svcID,

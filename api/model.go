@@ -10,12 +10,17 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-auth/sentinel/model"
+	"github.com/sentinel-auth/sentinel/policies"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
 type putModelRequest struct {
 	DSL  string          `json:"dsl"`
 	JSON json.RawMessage `json:"json"`
+	// Directory opts the version in to the directory: the service's
+	// checks see the workspaces and groups of the system service as its
+	// own workspace and group tuples (engine/directory.go).
+	Directory bool `json:"directory"`
 }
 
 type modelResponse struct {
@@ -25,14 +30,18 @@ type modelResponse struct {
 	JSON      json.RawMessage `json:"json"`
 	CreatedAt time.Time       `json:"created_at"`
 	Revision  string          `json:"revision"`
+	Directory bool            `json:"directory"`
 }
 
 func toModelResponse(m store.Model) modelResponse {
 	return modelResponse{ID: m.ID, Version: m.Version, DSL: m.DSL, JSON: json.RawMessage(m.JSON),
-		CreatedAt: m.CreatedAt, Revision: token(m.Revision)}
+		CreatedAt: m.CreatedAt, Revision: token(m.Revision), Directory: m.Directory}
 }
 
-// putModel validates and stores a new model version (DSL or JSON).
+// putModel validates and stores a new model version (DSL or JSON). With
+// "directory": true the model must admit every workspace and group tuple
+// the store writes (400 naming the type and relation otherwise), and the
+// service must hold no workspace or group tuples of its own (409).
 func (s *Server) putModel(c *gin.Context) {
 	var req putModelRequest
 	if !bind(c, &req) {
@@ -61,11 +70,17 @@ func (s *Server) putModel(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, errorBody{Error: detail})
 		return
 	}
+	if req.Directory {
+		if err := policies.CheckDirectory(m, store.DirectoryTypes); err != nil {
+			fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
+			return
+		}
+	}
 	svc := service(c)
 	saved, err := s.cfg.Store.WriteModel(recordOf(c.Request.Context(), serviceBy(svc), func(saved store.Model) []act {
 		return []act{{store.ActivityEntry{Action: actionModelWritten, TargetType: "model", TargetID: saved.ID},
-			map[string]any{"service": svc.Name, "service_id": svc.ID, "version": saved.Version}}}
-	}), svc.ID, m.DSL(), m.JSON())
+			map[string]any{"service": svc.Name, "service_id": svc.ID, "version": saved.Version, "directory": saved.Directory}}}
+	}), svc.ID, m.DSL(), m.JSON(), store.ModelOptions{Directory: req.Directory})
 	if err != nil {
 		s.failErr(c, err)
 		return

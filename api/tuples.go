@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,24 +96,33 @@ func (s *Server) writeTuples(c *gin.Context) {
 	ctx := c.Request.Context()
 	svc := service(c)
 	for attempt := 0; ; attempt++ {
-		if len(w.Writes) > 0 {
+		// Writes are validated against the current model. Deletes are
+		// not, but they read it too if they name a directory type: an
+		// opted-in service's workspace and group tuples are the
+		// directory's.
+		if len(w.Writes) > 0 || hasDirectoryType(w.Deletes) {
 			sm, err := s.cfg.Store.CurrentModel(ctx, svc.ID)
-			if err != nil {
+			if err != nil && (len(w.Writes) > 0 || !errors.Is(err, store.ErrNoModel)) {
 				s.failErr(c, err)
 				return
 			}
-			m, err := s.models.get(sm)
-			if err != nil {
-				s.failErr(c, fmt.Errorf("parse current model %s: %w", sm.ID, err))
+			if sm.Directory && !refuseDirectoryTuples(c, w) {
 				return
 			}
-			for i, t := range w.Writes {
-				if err := m.ValidateTuple(t); err != nil {
-					fail(c, http.StatusBadRequest, codeInvalidArgument, fmt.Sprintf("writes[%d]: %v", i, err))
+			if len(w.Writes) > 0 {
+				m, err := s.models.get(sm)
+				if err != nil {
+					s.failErr(c, fmt.Errorf("parse current model %s: %w", sm.ID, err))
 					return
 				}
+				for i, t := range w.Writes {
+					if err := m.ValidateTuple(t); err != nil {
+						fail(c, http.StatusBadRequest, codeInvalidArgument, fmt.Sprintf("writes[%d]: %v", i, err))
+						return
+					}
+				}
+				w.ModelID = sm.ID
 			}
-			w.ModelID = sm.ID
 		}
 		rev, err := s.cfg.Store.WriteTuples(ctx, svc.ID, w)
 		if errors.Is(err, store.ErrModelChanged) && attempt < 3 {
@@ -126,6 +136,38 @@ func (s *Server) writeTuples(c *gin.Context) {
 		c.JSON(http.StatusOK, revisionResponse{Revision: token(rev)})
 		return
 	}
+}
+
+// hasDirectoryType reports whether any tuple's object is of a directory type.
+func hasDirectoryType(ts []tuple.Tuple) bool {
+	for _, t := range ts {
+		if slices.Contains(store.DirectoryTypes, t.Object.Type) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseDirectoryTuples answers 400 if w writes or deletes a tuple of a
+// directory type, for a service whose model opted in to the directory:
+// those tuples are the directory's, changed through the workspace and
+// group routes. It reports whether to go on.
+func refuseDirectoryTuples(c *gin.Context, w store.TupleWrite) bool {
+	for _, l := range []struct {
+		name string
+		ts   []tuple.Tuple
+	}{{"writes", w.Writes}, {"deletes", w.Deletes}} {
+		for i, t := range l.ts {
+			if slices.Contains(store.DirectoryTypes, t.Object.Type) {
+				fail(c, http.StatusBadRequest, codeInvalidArgument, fmt.Sprintf(
+					"%s[%d]: %s: the service's model opted in to the directory, so its %s tuples are the directory's "+
+						"(workspaces and groups, changed through their routes) and the service cannot write or delete them",
+					l.name, i, t, t.Object.Type))
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type readTuplesResponse struct {

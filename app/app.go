@@ -127,7 +127,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	if err := ensureSystemModel(ctx, st, systemModel(), cfg.Logger); err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(ctx, engine.Options{MaxDepth: cfg.MaxDepth})
+	eng, err := engine.New(ctx, engine.Options{MaxDepth: cfg.MaxDepth,
+		DirectoryService: store.SystemServiceID, DirectoryTypes: store.DirectoryTypes})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ func systemModel() string { return policies.DefaultModel + policies.RBACModel }
 // modelStore is what installing the system model needs of the store.
 type modelStore interface {
 	CurrentModel(ctx context.Context, serviceID string) (store.Model, error)
-	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (store.Model, error)
+	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string, opts ...store.ModelOptions) (store.Model, error)
 }
 
 // ensureSystemModel makes dsl (systemModel) the current model of the

@@ -24,7 +24,7 @@ func (f *fakeModels) CurrentModel(context.Context, string) (store.Model, error) 
 	return f.current, f.readErr
 }
 
-func (f *fakeModels) WriteModel(_ context.Context, _, dsl, _ string) (store.Model, error) {
+func (f *fakeModels) WriteModel(_ context.Context, _, dsl, _ string, _ ...store.ModelOptions) (store.Model, error) {
 	f.written = append(f.written, dsl)
 	return store.Model{Version: 1}, f.writeErr
 }

@@ -192,7 +192,7 @@ func (s *Syncer) setModel(serviceID string, m store.Model) {
 		s.log.Error("current model does not load", "service", serviceID, "model", m.ID, "err", err)
 		return
 	}
-	if err := s.eng.SetModel(serviceID, parsed); err != nil {
+	if err := s.eng.SetModel(serviceID, parsed, engine.ModelOptions{Directory: m.Directory}); err != nil {
 		s.modelErrs.Store(serviceID, fmt.Errorf("model %s: %w", m.ID, err))
 		s.log.Error("current model does not compile", "service", serviceID, "model", m.ID, "err", err)
 		return
@@ -259,7 +259,14 @@ var errOrder = errors.New("changelog out of order")
 
 func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) error {
 	muts := make([]engine.Mutation, 0, len(rows))
-	var models []store.Change
+	// models are the batch's model changes, each with the number of tuple
+	// changes before it (see below) and, once read, the model.
+	type modelChange struct {
+		c   store.Change
+		cut int
+		m   store.Model
+	}
+	var models []modelChange
 	keys := map[string]bool{}
 	var users []string // in first-change order, each once
 	seenUser := map[string]bool{}
@@ -273,7 +280,7 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 		case store.OpWrite, store.OpDelete:
 			muts = append(muts, engine.Mutation{ServiceID: c.ServiceID, Delete: c.Op == store.OpDelete, Tuple: c.Tuple})
 		case store.OpModel:
-			models = append(models, c)
+			models = append(models, modelChange{c: c, cut: len(muts)})
 		case store.OpKey:
 			keys[c.ServiceID] = true
 		case store.OpUser:
@@ -285,8 +292,9 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 	}
 	// Models are fetched before anything is applied, so a failed read
 	// leaves the batch to be retried whole.
-	loaded := make([]store.Model, 0, len(models))
-	for _, c := range models {
+	loaded := make([]modelChange, 0, len(models))
+	for _, mc := range models {
+		c := mc.c
 		m, err := s.src.ModelByID(ctx, c.ServiceID, c.ModelID)
 		if errors.Is(err, store.ErrNotFound) {
 			// The service was deleted since (store DeleteService takes
@@ -297,7 +305,8 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 		if err != nil {
 			return fmt.Errorf("read model %s of revision %d: %w", c.ModelID, c.Revision, err)
 		}
-		loaded = append(loaded, m)
+		mc.m = m
+		loaded = append(loaded, mc)
 	}
 	// A deleted service's last change is the revocation of its keys: look
 	// each such service up before applying, like the models, then forget
@@ -310,11 +319,22 @@ func (s *Syncer) apply(ctx context.Context, after uint64, rows []store.Change) e
 			return fmt.Errorf("look up service %s after a key change: %w", serviceID, err)
 		}
 	}
-	if err := s.eng.Apply(ctx, muts); err != nil {
-		return err
+	// Tuples and models are applied in changelog order: each model after
+	// the tuple changes before it and before those after it. Each step is
+	// atomic, so a check sees a prefix of the batch, never a tuple with a
+	// model it was not written under: a service that opts out of the
+	// directory and then writes a group tuple of its own must not have
+	// that tuple removed with the directory's (engine/directory.go).
+	at := 0
+	for _, mc := range loaded {
+		if err := s.eng.Apply(ctx, muts[at:mc.cut]); err != nil {
+			return err
+		}
+		s.setModel(mc.m.ServiceID, mc.m)
+		at = mc.cut
 	}
-	for _, m := range loaded {
-		s.setModel(m.ServiceID, m)
+	if err := s.eng.Apply(ctx, muts[at:]); err != nil {
+		return err
 	}
 	for _, serviceID := range gone {
 		s.eng.DropModel(serviceID)

@@ -72,6 +72,10 @@ func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error
 	}
 	ov := newTuples()
 	for i, t := range ts {
+		if c.dirTypes[t.Object.Type] {
+			return nil, fmt.Errorf("%w: contextual tuple %d (%s): type %s comes from the directory, which this service's model opted in to; "+
+				"its tuples are the directory's, not the service's", ErrInvalidRequest, i, t, t.Object.Type)
+		}
 		if err := c.model.ValidateTuple(t); err != nil {
 			return nil, fmt.Errorf("%w: contextual tuple %d (%s): %v", ErrInvalidRequest, i, t, err)
 		}

@@ -83,7 +83,8 @@ func (l *Loader) Add(serviceID string, t tuple.Tuple) {
 // Len is the number of distinct tuples added.
 func (l *Loader) Len() int { return l.count }
 
-// Replace swaps every tuple index for the Loader's content and rebuilds the
+// Replace swaps every tuple index for the Loader's content, mirrors the
+// directory into every service whose model opted in, and rebuilds the
 // membership closures of every service with a model. The Loader must not be
 // used afterwards: the engine keeps its maps.
 func (e *Engine) Replace(_ context.Context, l *Loader) error {
@@ -93,6 +94,9 @@ func (e *Engine) Replace(_ context.Context, l *Loader) error {
 		e.mu.RLock()
 		defer e.mu.RUnlock()
 		for svc, c := range e.models {
+			if c.dirTypes != nil {
+				ts.mirror(e.opts.DirectoryService, svc, e.opts.DirectoryTypes)
+			}
 			ts.recomputeService(svc, c.closables)
 			ts.recomputeChains(svc, c.chains)
 		}
@@ -102,12 +106,14 @@ func (e *Engine) Replace(_ context.Context, l *Loader) error {
 
 // Apply applies mutations in order; a check sees all of them or none.
 // Writing an existing tuple or deleting a missing one is a no-op, so a
-// replayed batch is harmless.
+// replayed batch is harmless. A change to a directory tuple applies to
+// every service whose model opted in too (directory.go).
 func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
 	if len(muts) == 0 {
 		return nil
 	}
 	e.store.apply(func(ts *tuples) {
+		muts := e.withMirrors(muts)
 		type dirty struct{ svc, typ, rel, id string }
 		var changed []dirty
 		chainsDirty := map[string]map[node]bool{}

@@ -49,6 +49,11 @@
 // that evaluation (chain_context.go); a contextual parent or membership
 // sends the check to the careful variant.
 //
+// A service whose model opts in to the directory (ModelOptions.Directory)
+// holds a copy of the directory service's workspace and group tuples in
+// its own part of the index, kept in step under the same write lock
+// (directory.go), so all of the above is built over them unchanged.
+//
 // # Measured (2 cores, go test -bench; numbers in README.md)
 //
 //   - OPA's evaluator: ≈5 µs of CPU for a prepared query that does nothing
@@ -98,6 +103,12 @@ var indexPath = storage.Path{"sentinel"}
 type Options struct {
 	// MaxDepth bounds resolution depth (default 25, OpenFGA's).
 	MaxDepth int
+	// DirectoryService is the service whose tuples of DirectoryTypes a
+	// model that opts in sees as its own (directory.go): the store's
+	// system service, with workspace and group. Without both, a model
+	// that opts in is refused.
+	DirectoryService string
+	DirectoryTypes   []string
 }
 
 // Engine evaluates queries against its in-memory copy of every service's
@@ -141,6 +152,7 @@ var tooComplex = rego.Function1(&rego.Function{
 type compiled struct {
 	service   string
 	model     *model.Model
+	dirTypes  map[string]bool // the directory types if the model opted in, else nil
 	closables map[[2]string]closable
 	chains    *chainPlan // nil if the model flattens no relation
 	fast      *compiler.Compiled
@@ -194,7 +206,21 @@ func Compile(serviceID string, m *model.Model, maxDepth int) (fast, careful *com
 // number of functions: ≈2 s for a 14-relation model with deep recursion)
 // compiles in the background, so datasync is not held up by it. The rare
 // check that needs it before it is ready waits for it.
-func (e *Engine) SetModel(serviceID string, m *model.Model) error {
+//
+// opts holds at most one ModelOptions. A model that opts in to the
+// directory gets the directory's tuples mirrored in, in the same step as
+// the model change; one that replaces an opted-in model without opting in
+// has them removed (directory.go).
+func (e *Engine) SetModel(serviceID string, m *model.Model, opts ...ModelOptions) error {
+	var o ModelOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.Directory {
+		if err := e.checkDirectoryOptIn(serviceID); err != nil {
+			return err
+		}
+	}
 	fast, careful, err := Compile(serviceID, m, e.opts.MaxDepth)
 	if err != nil {
 		return fmt.Errorf("compile model of service %s: %w", serviceID, err)
@@ -209,13 +235,17 @@ func (e *Engine) SetModel(serviceID string, m *model.Model) error {
 		carefulReady: make(chan struct{}),
 		queries:      map[queryKey]*rego.PreparedEvalQuery{},
 	}
+	if o.Directory {
+		cm.dirTypes = e.directoryTypes()
+	}
 	go func() {
 		cm.carefulCompiler, cm.carefulErr = compileRego(serviceID, "careful.rego", careful)
 		close(cm.carefulReady)
 	}()
-	// The closures and the model change together: an evaluation holding
-	// the store's read lock sees both old or both new.
+	// The mirrored directory, the closures and the model change together:
+	// an evaluation holding the store's read lock sees all old or all new.
 	e.store.apply(func(ts *tuples) {
+		e.setDirectory(ts, serviceID, e.current(serviceID), cm)
 		ts.recomputeService(serviceID, cm.closables)
 		ts.recomputeChains(serviceID, cm.chains)
 		e.mu.Lock()

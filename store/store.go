@@ -109,7 +109,27 @@ type Model struct {
 	JSON      string // the model in OpenFGA's JSON form (protojson)
 	CreatedAt time.Time
 	Revision  uint64 // the changelog revision that introduced it
+	// Directory: the model opted in to the directory, so the engine gives
+	// the service the system service's tuples of DirectoryTypes as its
+	// own (read-only; the service writes none of those types itself).
+	Directory bool
 }
+
+// ModelOptions are the settings stored with a model version.
+type ModelOptions struct {
+	// Directory opts the version in to the directory (Model.Directory).
+	// WriteModel refuses it with ErrConflict while the service holds
+	// tuples of its own whose object type is one of DirectoryTypes: they
+	// would be mixed with the directory's and then lost on opting out.
+	Directory bool
+}
+
+// DirectoryTypes are the object types of the system tuples that a model
+// opted in to the directory sees (workspaces with their members' roles,
+// groups with their workspace and members; the tuple schema is in
+// policies/README.md). Resources, roles and actions stay the system
+// service's own.
+var DirectoryTypes = []string{"workspace", "group"}
 
 // Op is the kind of a changelog row.
 type Op string
@@ -273,8 +293,9 @@ type Store interface {
 	AdminKeyHashes(ctx context.Context) ([]string, error)
 	AddAdminKey(ctx context.Context, hash string) error
 
-	// WriteModel stores a new current model version and appends an OpModel change.
-	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (Model, error)
+	// WriteModel stores a new current model version and appends an OpModel
+	// change. opts holds at most one ModelOptions (none: the zero value).
+	WriteModel(ctx context.Context, serviceID, dsl, jsonModel string, opts ...ModelOptions) (Model, error)
 	// CurrentModel returns ErrNoModel if the service has none.
 	CurrentModel(ctx context.Context, serviceID string) (Model, error)
 	ModelByID(ctx context.Context, serviceID, modelID string) (Model, error)

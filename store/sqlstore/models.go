@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -10,17 +11,30 @@ import (
 	"github.com/sentinel-auth/sentinel/store"
 )
 
-const modelColumns = "id, service_id, version, dsl, json, created_at, revision"
+const modelColumns = "id, service_id, version, dsl, json, created_at, revision, directory"
 
 // WriteModel stores a new model version (previous + 1, starting at 1) with a
 // random id, makes it current and appends an OpModel change; the model's
 // Revision is that change's revision. An unknown service is
-// store.ErrNotFound.
-func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string) (store.Model, error) {
-	m := store.Model{ID: uuid.NewString(), ServiceID: serviceID, DSL: dsl, JSON: jsonModel, CreatedAt: now()}
+// store.ErrNotFound. The directory opt-in (opts) is refused with
+// store.ErrConflict while the service holds tuples of a directory type, and
+// for the system service, which is the directory.
+func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string, opts ...store.ModelOptions) (store.Model, error) {
+	var o store.ModelOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	m := store.Model{ID: uuid.NewString(), ServiceID: serviceID, DSL: dsl, JSON: jsonModel, CreatedAt: now(), Directory: o.Directory}
 	err := s.writeTx(ctx, func(w *writer) error {
 		if err := requireService(ctx, w.c, serviceID); err != nil {
 			return err
+		}
+		if o.Directory {
+			// In the writing transaction: writers are serialized, so no
+			// tuple of a directory type can slip in before the model.
+			if err := refuseDirectoryTuples(ctx, w.c, serviceID); err != nil {
+				return err
+			}
 		}
 		// Writers are serialized, so max+1 cannot race.
 		if err := w.c.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM models WHERE service_id = ?`,
@@ -32,8 +46,8 @@ func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string
 			return err
 		}
 		m.Revision = rev
-		_, err = w.c.exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.ServiceID, m.Version, m.DSL, m.JSON, m.CreatedAt, int64(m.Revision))
+		_, err = w.c.exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.ServiceID, m.Version, m.DSL, m.JSON, m.CreatedAt, int64(m.Revision), m.Directory)
 		if err != nil {
 			return fmt.Errorf("insert model: %w", err)
 		}
@@ -99,9 +113,32 @@ func scanModel(r Row) (store.Model, error) {
 		m   store.Model
 		rev int64
 	)
-	if err := r.Scan(&m.ID, &m.ServiceID, &m.Version, &m.DSL, &m.JSON, &m.CreatedAt, &rev); err != nil {
+	if err := r.Scan(&m.ID, &m.ServiceID, &m.Version, &m.DSL, &m.JSON, &m.CreatedAt, &rev, &m.Directory); err != nil {
 		return store.Model{}, notFound(err)
 	}
 	m.CreatedAt, m.Revision = m.CreatedAt.UTC(), uint64(rev)
 	return m, nil
+}
+
+// refuseDirectoryTuples fails with store.ErrConflict if the service is the
+// system service or holds a tuple whose object type is a directory type:
+// opted in, the service sees the directory's tuples of those types as its
+// own, and its own would be mixed with them.
+func refuseDirectoryTuples(ctx context.Context, c conn, serviceID string) error {
+	if serviceID == store.SystemServiceID {
+		return fmt.Errorf("%w: the system service is the directory; it cannot opt in to it", store.ErrConflict)
+	}
+	for _, typ := range store.DirectoryTypes {
+		var id string
+		err := c.queryRow(ctx, `SELECT object_id FROM tuples WHERE service_id = ? AND object_type = ? LIMIT 1`,
+			serviceID, typ).Scan(&id)
+		switch {
+		case err == nil:
+			return fmt.Errorf("%w: the service has tuples of its own of type %s (%s:%s, …); "+
+				"the directory provides that type: delete them before opting in", store.ErrConflict, typ, typ, id)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("look for tuples of type %s: %w", typ, err)
+		}
+	}
+	return nil
 }

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KeyActive", func(t *testing.T, _ store.Store) { testKeyActive(t) }},
 		{"AdminKeys", testAdminKeys},
 		{"Models", testModels},
+		{"ModelDirectory", testModelDirectory},
 		{"WriteTuples", testWriteTuples},
 		{"WriteTuplesUnknownService", testWriteTuplesUnknownService},
 		{"ReadTuplesFilters", testReadTuplesFilters},
