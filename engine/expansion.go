@@ -146,22 +146,33 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 	seen := map[relRef]map[string]struct{}{}
 	next := map[relRef][]string{}
 	relevant := e.leadsTo(target)
-	// visit adds the ids not seen yet under ref to the next level.
-	visit := func(ref relRef, ids func(yield func(string) bool)) {
+	// visit adds the ids not seen yet under ref to the next level: those
+	// of list and of set (a reverse index entry; ranged over in place, as
+	// the search visits one per object and an iterator allocated each).
+	visit := func(ref relRef, list []string, set smallSet[string]) {
 		if !relevant[ref] {
 			return
 		}
-		set := seen[ref]
-		if set == nil {
-			set = map[string]struct{}{}
-			seen[ref] = set
+		have := seen[ref]
+		if have == nil {
+			have = map[string]struct{}{}
+			seen[ref] = have
 		}
 		add := next[ref]
-		for id := range ids {
-			if _, ok := set[id]; !ok {
-				set[id] = struct{}{}
+		one := func(id string) {
+			if _, ok := have[id]; !ok {
+				have[id] = struct{}{}
 				add = append(add, id)
 			}
+		}
+		for _, id := range list {
+			one(id)
+		}
+		for _, id := range set.small {
+			one(id)
+		}
+		for id := range set.big {
+			one(id)
 		}
 		if len(add) > 0 {
 			next[ref] = add
@@ -173,19 +184,19 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 			if src == nil {
 				continue
 			}
-			for k := range src.rev.relations(userKey{svc, u.Type, u.ID, u.Relation}) {
-				ref := relRef{k[0], k[1]}
+			for _, en := range src.rev[userKey{svc, u.Type, u.ID, u.Relation}] {
+				ref := relRef{en.objType, en.rel}
 				if !e.admits[ref][shape] {
 					continue // a tuple the current model does not admit is ignored
 				}
-				visit(ref, src.rev.objects(revKey{svc, u.Type, u.ID, u.Relation, k[0], k[1]}))
+				visit(ref, nil, en.ids)
 			}
 		}
 	}
 	switch {
 	case user.Relation != "":
 		// A userset contains itself.
-		visit(relRef{user.Type, user.Relation}, func(yield func(string) bool) { yield(user.ID) })
+		visit(relRef{user.Type, user.Relation}, []string{user.ID}, smallSet[string]{})
 		direct(user, tuple.User{Type: user.Type, Relation: user.Relation})
 	case user.IsWildcard():
 		direct(user, tuple.User{Type: user.Type, ID: tuple.Wildcard})
@@ -202,13 +213,6 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 		current := next
 		next = map[relRef][]string{}
 		for from, ids := range current {
-			list := func(yield func(string) bool) {
-				for _, id := range ids {
-					if !yield(id) {
-						return
-					}
-				}
-			}
 			if e.usersets[from] {
 				for _, id := range ids {
 					// Usersets: tuples whose user is from.typ:id#from.rel.
@@ -216,7 +220,7 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 				}
 			}
 			for _, on := range e.computed[from] {
-				visit(on, list)
+				visit(on, ids, smallSet[string]{})
 			}
 			for _, edge := range e.ttu[from] {
 				for _, src := range []*tuples{ts, overlay} {
@@ -224,7 +228,7 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 						continue
 					}
 					for _, id := range ids {
-						visit(edge.On, src.rev.objects(revKey{svc, from.typ, id, "", edge.On.typ, edge.Tupleset}))
+						visit(edge.On, nil, src.rev.set(revKey{svc, from.typ, id, "", edge.On.typ, edge.Tupleset}))
 					}
 				}
 			}

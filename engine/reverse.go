@@ -85,26 +85,17 @@ func (r reverse) has(k revKey, id string) bool {
 	return i >= 0 && es[i].ids.has(id)
 }
 
-// objects yields the ids of the objects of k (none if k is absent).
-func (r reverse) objects(k revKey) iter.Seq[string] {
+// set returns the ids of the objects of k (empty if k is absent).
+func (r reverse) set(k revKey) smallSet[string] {
 	es := r[k.user()]
 	if i := entry(es, k); i >= 0 {
-		return es[i].ids.all()
+		return es[i].ids
 	}
-	return func(func(string) bool) {}
+	return smallSet[string]{}
 }
 
-// relations yields the (object type, relation) pairs u is assigned on, so
-// list objects finds them without a scan.
-func (r reverse) relations(u userKey) iter.Seq[[2]string] {
-	return func(yield func([2]string) bool) {
-		for _, e := range r[u] {
-			if !yield([2]string{e.objType, e.rel}) {
-				return
-			}
-		}
-	}
-}
+// objects yields the ids of the objects of k (none if k is absent).
+func (r reverse) objects(k revKey) iter.Seq[string] { return r.set(k).all() }
 
 // tuples is the whole in-memory tuple set: the OPA-visible forward index
 // and the Go-only reverse indexes.
