@@ -12,8 +12,8 @@ package tuple
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Wildcard is the object id that stands for every object of a type.
@@ -74,12 +74,57 @@ func (t Tuple) Key() Key {
 	return Key{Object: t.Object.String(), Relation: t.Relation, User: t.User.String()}
 }
 
-// The rules follow OpenFGA's, so that any tuple OpenFGA accepts is accepted here.
-var (
-	typeRe     = regexp.MustCompile(`^[^:#@*\s]{1,254}$`)
-	relationRe = regexp.MustCompile(`^[^:#@*\s]{1,50}$`)
-	idRe       = regexp.MustCompile(`^[^#:\s*][a-zA-Z0-9_|*@.+/\-]*$`)
-)
+// The rules follow OpenFGA's, so that any tuple OpenFGA accepts is accepted
+// here. They are its regular expressions
+//
+//	type      ^[^:#@*\s]{1,254}$
+//	relation  ^[^:#@*\s]{1,50}$
+//	id        ^[^#:\s*][a-zA-Z0-9_|*@.+/\-]*$
+//
+// written out as loops (every check and write parses its strings, and the
+// regexp engine was a tenth of an HTTP check's own work); tuple_test.go
+// holds the expressions and compares the two on random strings.
+
+// validName reports whether s is 1 to max runes, none of : # @ * or
+// white space (\s: tab, newline, form feed, carriage return, space).
+// Invalid UTF-8 counts a rune a byte, as in Go's regexp.
+func validName(s string, max int) bool {
+	n := 0
+	for _, r := range s {
+		if r == ':' || r == '#' || r == '@' || r == '*' || isSpace(r) {
+			return false
+		}
+		n++
+	}
+	return n >= 1 && n <= max
+}
+
+// validID reports whether s is a first rune other than # : * or white
+// space, then only ASCII letters, digits and _ | * @ . + / -.
+func validID(s string) bool {
+	if s == "" {
+		return false
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if r == '#' || r == ':' || r == '*' || isSpace(r) {
+		return false
+	}
+	for i := size; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '_', c == '|', c == '*', c == '@', c == '.', c == '+', c == '/', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isSpace is regexp's \s.
+func isSpace(r rune) bool { return r == '\t' || r == '\n' || r == '\f' || r == '\r' || r == ' ' }
+
+func validType(s string) bool     { return validName(s, 254) }
+func validRelation(s string) bool { return validName(s, 50) }
 
 // ErrInvalid marks a malformed object, relation or user string.
 var ErrInvalid = errors.New("invalid tuple")
@@ -89,10 +134,10 @@ func invalid(format string, args ...any) error {
 }
 
 // ValidType reports whether s is a well-formed type name.
-func ValidType(s string) bool { return typeRe.MatchString(s) }
+func ValidType(s string) bool { return validType(s) }
 
 // ValidRelation reports whether s is a well-formed relation name.
-func ValidRelation(s string) bool { return relationRe.MatchString(s) }
+func ValidRelation(s string) bool { return validRelation(s) }
 
 // ParseObject parses "type:id". The id may not be the wildcard.
 func ParseObject(s string) (Object, error) {
@@ -100,10 +145,10 @@ func ParseObject(s string) (Object, error) {
 	if !ok {
 		return Object{}, invalid("object %q must be of the form type:id", s)
 	}
-	if !typeRe.MatchString(typ) {
+	if !validType(typ) {
 		return Object{}, invalid("object %q has an invalid type %q", s, typ)
 	}
-	if !idRe.MatchString(id) || len(s) > 256 {
+	if !validID(id) || len(s) > 256 {
 		return Object{}, invalid("object %q has an invalid id %q", s, id)
 	}
 	return Object{Type: typ, ID: id}, nil
@@ -116,18 +161,18 @@ func ParseUser(s string) (User, error) {
 	if !ok {
 		return User{}, invalid("user %q must be of the form type:id, type:id#relation or type:*", s)
 	}
-	if !typeRe.MatchString(typ) {
+	if !validType(typ) {
 		return User{}, invalid("user %q has an invalid type %q", s, typ)
 	}
 	if hasRel {
-		if !relationRe.MatchString(rel) {
+		if !validRelation(rel) {
 			return User{}, invalid("user %q has an invalid relation %q", s, rel)
 		}
 		if id == Wildcard {
 			return User{}, invalid("user %q: a wildcard cannot carry a relation", s)
 		}
 	}
-	if id != Wildcard && (!idRe.MatchString(id) || len(obj) > 256) {
+	if id != Wildcard && (!validID(id) || len(obj) > 256) {
 		return User{}, invalid("user %q has an invalid id %q", s, id)
 	}
 	return User{Type: typ, ID: id, Relation: rel}, nil
@@ -139,7 +184,7 @@ func Parse(k Key) (Tuple, error) {
 	if err != nil {
 		return Tuple{}, err
 	}
-	if !relationRe.MatchString(k.Relation) {
+	if !validRelation(k.Relation) {
 		return Tuple{}, invalid("relation %q is invalid", k.Relation)
 	}
 	u, err := ParseUser(k.User)
