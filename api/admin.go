@@ -22,6 +22,9 @@ type serviceResponse struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// DirectoryAccess: an administrator allows the service to opt in to
+	// the directory (admin_directory.go).
+	DirectoryAccess bool `json:"directory_access"`
 }
 
 type keyResponse struct {
@@ -42,7 +45,7 @@ type issuedResponse struct {
 }
 
 func toService(s store.Service) serviceResponse {
-	return serviceResponse{ID: s.ID, Name: s.Name, CreatedAt: s.CreatedAt}
+	return serviceResponse{ID: s.ID, Name: s.Name, CreatedAt: s.CreatedAt, DirectoryAccess: s.DirectoryAccess}
 }
 
 func toKey(k store.Key) keyResponse {

@@ -33,12 +33,13 @@ type doc
     define viewer: [user, workspace#member, group#member]
 `
 
-// TestDirectoryModel: a service whose model opts in to the directory
-// answers checks from the workspaces and groups made through the routes,
-// as they change; may not write, delete or bring as contextual tuples
-// any workspace or group tuple; and gets its refusals (a model that
-// cannot hold the directory, an opt-in over its own group tuples) with
-// a message naming the cause. Opting out hides the directory again.
+// TestDirectoryModel: a service whose model opts in to the directory (once
+// an administrator has granted it directory access) answers checks from
+// the workspaces and groups made through the routes, as they change; may
+// not write, delete or bring as contextual tuples any workspace or group
+// tuple; and gets its refusals (a model that cannot hold the directory, an
+// opt-in over its own group tuples) with a message naming the cause.
+// Opting out hides the directory again.
 func TestDirectoryModel(t *testing.T) {
 	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
@@ -51,6 +52,10 @@ func TestDirectoryModel(t *testing.T) {
 			testenv.Must(t, 201, n.nat("POST", ws+"/members", n.as(owner, wid), map[string]any{"email": ann.Email, "role": "viewer"}))
 			gid := testenv.Must(t, 201, n.nat("POST", ws+"/groups", n.as(owner, wid), map[string]any{"name": "eng"})).Body["id"].(string)
 			testenv.Must(t, 201, n.nat("POST", ws+"/groups/"+gid+"/members/"+ann.ID, n.as(owner, wid), nil))
+
+			// An administrator lets the service opt in
+			// (directory_access_test.go: without it, 403).
+			n.must(200, n.do("PUT", "/v1/admin/services/notes/directory", adminKey, map[string]any{"allowed": true}))
 
 			// A model that cannot hold the directory is refused, naming
 			// the relation; so is an unknown field.

@@ -63,6 +63,8 @@ func (s *Server) classify(c *gin.Context, err error) (int, errorDetail) {
 		return http.StatusUnprocessableEntity, errorDetail{Code: codeTooComplex, Message: err.Error()}
 	case errors.Is(err, engine.ErrNoModel), errors.Is(err, store.ErrNoModel):
 		return http.StatusBadRequest, errorDetail{Code: codeNoModel, Message: noModelMessage}
+	case errors.Is(err, store.ErrDirectoryNotGranted):
+		return http.StatusForbidden, errorDetail{Code: codeForbidden, Message: directoryNotGrantedMessage}
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, errorDetail{Code: codeNotFound, Message: err.Error()}
 	case errors.Is(err, store.ErrAlreadyExists):

@@ -246,6 +246,7 @@ func isoAdminRoutes() []isoRoute {
 				w.check(err)
 				return asAdmin(p("/v1/admin/services/"+name+"/keys/"+keys[0].ID), nil)(w)
 			}, status: 204, changes: ctl()}),
+		directoryAccessRoute(route, asAdmin, scratch),
 		route("GET", "/v1/admin/users/:id", func(w *isoWorld) string { return "/v1/admin/users/" + w.b.owner.id }, nil,
 			isoCase{name: "control: the admin", req: asAdmin(func(w *isoWorld) string { return "/v1/admin/users/" + w.b.owner.id }, nil), status: 200}),
 		route("PATCH", "/v1/admin/users/:id", func(w *isoWorld) string { return "/v1/admin/users/" + w.b.owner.id }, map[string]any{"is_active": false},
@@ -254,4 +255,37 @@ func isoAdminRoutes() []isoRoute {
 		route("GET", "/v1/admin/activity", p("/v1/admin/activity"), nil,
 			isoCase{name: "control: the admin", req: asAdmin(p("/v1/admin/activity"), nil), status: 200}),
 	}
+}
+
+// directoryAccessRoute: only the admin credential grants directory access
+// (which lets a service read every tenant's workspaces and groups): not
+// another service's key, not the service's own key (a service cannot grant
+// itself), not a workspace owner's token. The system service is not a
+// service the admin can name.
+func directoryAccessRoute(route func(string, string, func(*isoWorld) string, any, ...isoCase) isoRoute,
+	asAdmin func(func(*isoWorld) string, any) func(*isoWorld) isoReq, scratch func(*isoWorld) string) isoRoute {
+	const pattern = "/v1/admin/services/:name/directory"
+	twos := func(*isoWorld) string { return "/v1/admin/services/svc-two/directory" }
+	grant := map[string]any{"allowed": true}
+	return route("PUT", pattern, twos, grant,
+		isoCase{name: "service two grants itself", req: func(w *isoWorld) isoReq {
+			return isoReq{path: twos(w), bearer: w.two.key, body: grant}
+		}, status: 401},
+		isoCase{name: "service two grants itself with X-Service-Key", req: func(w *isoWorld) isoReq {
+			return isoReq{path: twos(w), key: w.two.key, body: grant}
+		}, status: 401},
+		isoCase{name: "B's owner's authz token for service two", req: func(w *isoWorld) isoReq {
+			return isoReq{path: twos(w), bearer: w.authz(w.b.owner, w.b, w.two), body: grant}
+		}, status: 401},
+		isoCase{name: "the admin names the system service", req: asAdmin(func(*isoWorld) string {
+			return "/v1/admin/services/" + store.SystemServiceName + "/directory"
+		}, grant), status: 404},
+		isoCase{name: "the admin sends no decision", req: asAdmin(twos, map[string]any{}), status: 400},
+		isoCase{name: "control: the admin", req: func(w *isoWorld) isoReq {
+			return asAdmin(func(*isoWorld) string { return "/v1/admin/services/" + scratch(w) + "/directory" }, grant)(w)
+		}, status: 200, changes: ctl(), check: func(t *testing.T, _ *isoWorld, r testenv.Response) {
+			if s, _ := r.Body["service"].(map[string]any); s["directory_access"] != true {
+				t.Errorf("grant = %s", r.Raw)
+			}
+		}})
 }

@@ -39,9 +39,11 @@ func toModelResponse(m store.Model) modelResponse {
 }
 
 // putModel validates and stores a new model version (DSL or JSON). With
-// "directory": true the model must admit every workspace and group tuple
-// the store writes (400 naming the type and relation otherwise), and the
-// service must hold no workspace or group tuples of its own (409).
+// "directory": true the service must have been granted directory access
+// by an administrator (403 otherwise, before the model is looked at), the
+// model must admit every workspace and group tuple the store writes (400
+// naming the type and relation otherwise), and the service must hold no
+// workspace or group tuples of its own (409).
 func (s *Server) putModel(c *gin.Context) {
 	var req putModelRequest
 	if !bind(c, &req) {
@@ -50,6 +52,10 @@ func (s *Server) putModel(c *gin.Context) {
 	hasJSON := len(req.JSON) > 0 && string(req.JSON) != "null"
 	if (req.DSL == "") == !hasJSON {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, `send exactly one of "dsl" (OpenFGA DSL 1.1 text) or "json" (the model object)`)
+		return
+	}
+	svc := service(c)
+	if req.Directory && !s.directoryGranted(c, svc.ID) {
 		return
 	}
 	var (
@@ -76,7 +82,6 @@ func (s *Server) putModel(c *gin.Context) {
 			return
 		}
 	}
-	svc := service(c)
 	saved, err := s.cfg.Store.WriteModel(recordOf(c.Request.Context(), serviceBy(svc), func(saved store.Model) []act {
 		return []act{{store.ActivityEntry{Action: actionModelWritten, TargetType: "model", TargetID: saved.ID},
 			map[string]any{"service": svc.Name, "service_id": svc.ID, "version": saved.Version, "directory": saved.Directory}}}
@@ -88,6 +93,24 @@ func (s *Server) putModel(c *gin.Context) {
 	s.models.put(saved.ID, m)
 	s.settle(c.Request.Context(), saved.Revision)
 	c.JSON(http.StatusCreated, toModelResponse(saved))
+}
+
+// directoryGranted reports whether the service has directory access, and
+// answers 403 (or the store's error) itself if not. It reads the service
+// afresh: the key's cached service may predate a grant or a revocation.
+// It only orders the refusal first; the store checks the access again in
+// the transaction that writes the model, so a revocation racing with the
+// opt-in cannot be missed.
+func (s *Server) directoryGranted(c *gin.Context, serviceID string) bool {
+	svc, err := s.cfg.Store.ServiceByID(c.Request.Context(), serviceID)
+	if err == nil && !svc.DirectoryAccess {
+		err = store.ErrDirectoryNotGranted
+	}
+	if err != nil {
+		s.failErr(c, err)
+		return false
+	}
+	return true
 }
 
 func (s *Server) getModel(c *gin.Context) {

@@ -177,6 +177,7 @@ func New(cfg Config) *Server {
 	admin.GET("/services/:name/keys", s.listKeys)
 	admin.POST("/services/:name/keys", s.rotateKey)
 	admin.DELETE("/services/:name/keys/:id", s.revokeKey)
+	admin.PUT("/services/:name/directory", s.setDirectoryAccess) // admin_directory.go
 	admin.GET("/users/:id", s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
 	admin.POST("/users/:id/revoke-tokens", s.revokeUserTokens) // users.go

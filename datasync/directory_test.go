@@ -59,6 +59,9 @@ func TestDirectoryInChangelogOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.SetDirectoryAccess(ctx, svc.ID, true); err != nil { // an administrator's grant
+		t.Fatal(err)
+	}
 	dm := parse(dirModel)
 	writeModel := func(directory bool) string {
 		t.Helper()

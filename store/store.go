@@ -75,6 +75,9 @@ type Service struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+	// DirectoryAccess: an administrator allows the service's model to opt
+	// in to the directory (directory_access.go). False for a new service.
+	DirectoryAccess bool
 }
 
 // Key is a service key. Only its SHA-256 hash is stored; Prefix is kept for
@@ -118,9 +121,11 @@ type Model struct {
 // ModelOptions are the settings stored with a model version.
 type ModelOptions struct {
 	// Directory opts the version in to the directory (Model.Directory).
-	// WriteModel refuses it with ErrConflict while the service holds
-	// tuples of its own whose object type is one of DirectoryTypes: they
-	// would be mixed with the directory's and then lost on opting out.
+	// WriteModel refuses it with ErrDirectoryNotGranted unless the
+	// service has DirectoryAccess, and with ErrConflict while the service
+	// holds tuples of its own whose object type is one of DirectoryTypes:
+	// they would be mixed with the directory's and then lost on opting
+	// out.
 	Directory bool
 }
 
@@ -265,6 +270,9 @@ type Store interface {
 	DirectoryStore
 	UserRevocationStore // revoking every token of a user (users_revoke.go)
 	LoginStore          // proxy-mode login states, one-time codes, refresh families (login.go)
+	// DirectoryAccessStore: which services may opt in to the directory
+	// (directory_access.go).
+	DirectoryAccessStore
 
 	// Dialect returns "postgres" or "sqlite".
 	Dialect() string

@@ -239,7 +239,7 @@ func (w *writer) importServices(ctx context.Context, svcs []store.ImportService,
 			changes = append(changes, store.Change{ServiceID: svc.ID, Op: store.OpKey, At: at})
 		}
 	}
-	if err := w.flush(ctx, &b, store.ImportServices, "services", serviceColumns, rep); err != nil {
+	if err := w.flush(ctx, &b, store.ImportServices, "services", serviceInsertColumns, rep); err != nil {
 		return err
 	}
 	// A hash stored already (a key of this store) fails the insert: no key

@@ -17,8 +17,9 @@ const modelColumns = "id, service_id, version, dsl, json, created_at, revision, 
 // random id, makes it current and appends an OpModel change; the model's
 // Revision is that change's revision. An unknown service is
 // store.ErrNotFound. The directory opt-in (opts) is refused with
-// store.ErrConflict while the service holds tuples of a directory type, and
-// for the system service, which is the directory.
+// store.ErrConflict for the system service, which is the directory, with
+// store.ErrDirectoryNotGranted for a service without directory access, and
+// with store.ErrConflict while the service holds tuples of a directory type.
 func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string, opts ...store.ModelOptions) (store.Model, error) {
 	var o store.ModelOptions
 	if len(opts) > 0 {
@@ -30,26 +31,15 @@ func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string
 			return err
 		}
 		if o.Directory {
-			// In the writing transaction: writers are serialized, so no
+			// In the writing transaction: writers are serialized, so
+			// neither a revocation of the service's directory access nor a
 			// tuple of a directory type can slip in before the model.
-			if err := refuseDirectoryTuples(ctx, w.c, serviceID); err != nil {
+			if err := refuseDirectoryOptIn(ctx, w.c, serviceID); err != nil {
 				return err
 			}
 		}
-		// Writers are serialized, so max+1 cannot race.
-		if err := w.c.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM models WHERE service_id = ?`,
-			serviceID).Scan(&m.Version); err != nil {
-			return fmt.Errorf("next version: %w", err)
-		}
-		rev, err := w.appendChanges(ctx, []store.Change{{ServiceID: serviceID, Op: store.OpModel, ModelID: m.ID, At: m.CreatedAt}})
-		if err != nil {
+		if err := w.insertModel(ctx, &m); err != nil {
 			return err
-		}
-		m.Revision = rev
-		_, err = w.c.exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.ServiceID, m.Version, m.DSL, m.JSON, m.CreatedAt, int64(m.Revision), m.Directory)
-		if err != nil {
-			return fmt.Errorf("insert model: %w", err)
 		}
 		w.produce(m)
 		return nil
@@ -58,6 +48,28 @@ func (s *Store) WriteModel(ctx context.Context, serviceID, dsl, jsonModel string
 		return store.Model{}, fmt.Errorf("write model of service %s: %w", serviceID, err)
 	}
 	return m, nil
+}
+
+// insertModel stores m as the service's new current version: it sets
+// m.Version (previous + 1) and m.Revision (that of the OpModel change it
+// appends). The caller has checked that the service exists.
+func (w *writer) insertModel(ctx context.Context, m *store.Model) error {
+	// Writers are serialized, so max+1 cannot race.
+	if err := w.c.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM models WHERE service_id = ?`,
+		m.ServiceID).Scan(&m.Version); err != nil {
+		return fmt.Errorf("next version: %w", err)
+	}
+	rev, err := w.appendChanges(ctx, []store.Change{{ServiceID: m.ServiceID, Op: store.OpModel, ModelID: m.ID, At: m.CreatedAt}})
+	if err != nil {
+		return err
+	}
+	m.Revision = rev
+	_, err = w.c.exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.ServiceID, m.Version, m.DSL, m.JSON, m.CreatedAt, int64(m.Revision), m.Directory)
+	if err != nil {
+		return fmt.Errorf("insert model: %w", err)
+	}
+	return nil
 }
 
 // CurrentModel returns the service's newest model: store.ErrNoModel if it
@@ -120,13 +132,23 @@ func scanModel(r Row) (store.Model, error) {
 	return m, nil
 }
 
-// refuseDirectoryTuples fails with store.ErrConflict if the service is the
-// system service or holds a tuple whose object type is a directory type:
-// opted in, the service sees the directory's tuples of those types as its
-// own, and its own would be mixed with them.
-func refuseDirectoryTuples(ctx context.Context, c conn, serviceID string) error {
+// refuseDirectoryOptIn fails unless the service may opt in to the
+// directory: the system service is store.ErrConflict (it is the
+// directory); a service an administrator has not granted directory access
+// is store.ErrDirectoryNotGranted; a service holding a tuple whose object
+// type is a directory type is store.ErrConflict (opted in, the service
+// sees the directory's tuples of those types as its own, and its own would
+// be mixed with them).
+func refuseDirectoryOptIn(ctx context.Context, c conn, serviceID string) error {
 	if serviceID == store.SystemServiceID {
 		return fmt.Errorf("%w: the system service is the directory; it cannot opt in to it", store.ErrConflict)
+	}
+	var allowed bool
+	if err := c.queryRow(ctx, `SELECT directory_access FROM services WHERE id = ?`, serviceID).Scan(&allowed); err != nil {
+		return fmt.Errorf("read directory access: %w", notFound(err))
+	}
+	if !allowed {
+		return store.ErrDirectoryNotGranted
 	}
 	for _, typ := range store.DirectoryTypes {
 		var id string

@@ -11,7 +11,13 @@ import (
 	"github.com/sentinel-auth/sentinel/store"
 )
 
-const serviceColumns = "id, name, created_at"
+// serviceColumns are the columns scanService reads; serviceInsertColumns
+// those a new service is inserted with (its directory access is false, the
+// column's default).
+const (
+	serviceColumns       = "id, name, created_at, directory_access"
+	serviceInsertColumns = "id, name, created_at"
+)
 
 // CreateService stores a new service with a random (v4) id. A taken name is
 // store.ErrAlreadyExists. It runs in a write transaction (no changelog row
@@ -19,7 +25,7 @@ const serviceColumns = "id, name, created_at"
 func (s *Store) CreateService(ctx context.Context, name string) (store.Service, error) {
 	svc := store.Service{ID: uuid.NewString(), Name: name, CreatedAt: now()}
 	err := s.writeTx(ctx, func(w *writer) error {
-		n, err := w.c.exec(ctx, `INSERT INTO services (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		n, err := w.c.exec(ctx, `INSERT INTO services (`+serviceInsertColumns+`) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			svc.ID, svc.Name, svc.CreatedAt)
 		if err != nil {
 			return err
@@ -78,7 +84,7 @@ func (s *Store) ListServices(ctx context.Context) ([]store.Service, error) {
 // scanService scans one row of serviceColumns; no row is store.ErrNotFound.
 func scanService(r Row) (store.Service, error) {
 	var svc store.Service
-	if err := r.Scan(&svc.ID, &svc.Name, &svc.CreatedAt); err != nil {
+	if err := r.Scan(&svc.ID, &svc.Name, &svc.CreatedAt, &svc.DirectoryAccess); err != nil {
 		return store.Service{}, notFound(err)
 	}
 	svc.CreatedAt = svc.CreatedAt.UTC()

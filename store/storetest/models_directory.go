@@ -10,8 +10,9 @@ import (
 
 // testModelDirectory: the directory opt-in is stored with the model version
 // and read back by every read of models (current, by id, the snapshot); it
-// is refused, changing nothing, for the system service and while the
-// service holds tuples of its own of a directory type.
+// is refused, changing nothing, for the system service, for a service
+// without directory access, and while the service holds tuples of its own
+// of a directory type.
 func testModelDirectory(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	const dsl, js = "model\n  schema 1.1\ntype user\n", `{"schema_version":"1.1"}`
@@ -21,6 +22,7 @@ func testModelDirectory(t *testing.T, s store.Store) {
 		name   string
 		tuples []string // the service's own tuples before the write
 		system bool     // write for the system service
+		denied bool     // the service has no directory access (others are granted it)
 		opts   []store.ModelOptions
 		err    error
 	}{
@@ -31,6 +33,10 @@ func testModelDirectory(t *testing.T, s store.Store) {
 		{name: "own group tuple", tuples: []string{"group:g#member@user:u"}, opts: []store.ModelOptions{on}, err: store.ErrConflict},
 		{name: "own workspace tuple", tuples: []string{"workspace:w#owner@user:u"}, opts: []store.ModelOptions{on}, err: store.ErrConflict},
 		{name: "own group tuple, no opt-in", tuples: []string{"group:g#member@user:u"}, opts: []store.ModelOptions{{}}},
+		{name: "no directory access", denied: true, opts: []store.ModelOptions{on}, err: store.ErrDirectoryNotGranted},
+		{name: "no directory access, no opt-in", denied: true, opts: []store.ModelOptions{{}}},
+		{name: "no directory access and own group tuple", denied: true, tuples: []string{"group:g#member@user:u"},
+			opts: []store.ModelOptions{on}, err: store.ErrDirectoryNotGranted},
 		{name: "system service", system: true, opts: []store.ModelOptions{on}, err: store.ErrConflict},
 	}
 	for i, tc := range cases {
@@ -38,6 +44,10 @@ func testModelDirectory(t *testing.T, s store.Store) {
 		id := svc.ID
 		if tc.system {
 			id = store.SystemServiceID
+		} else if !tc.denied {
+			if _, err := s.SetDirectoryAccess(ctx, id, true); err != nil {
+				t.Fatalf("%s: SetDirectoryAccess: %v", tc.name, err)
+			}
 		}
 		var own []tuple.Tuple
 		for _, x := range tc.tuples {

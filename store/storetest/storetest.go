@@ -27,6 +27,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AdminKeys", testAdminKeys},
 		{"Models", testModels},
 		{"ModelDirectory", testModelDirectory},
+		{"DirectoryAccess", testDirectoryAccess},
+		{"DirectoryAccessActivity", testDirectoryAccessActivity},
 		{"WriteTuples", testWriteTuples},
 		{"WriteTuplesUnknownService", testWriteTuplesUnknownService},
 		{"ReadTuplesFilters", testReadTuplesFilters},
