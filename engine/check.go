@@ -185,7 +185,9 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 	// ctx; context.AfterFunc arranges the same without one (a goroutine
 	// start and wake-up per check, on the hot path of every request).
 	cancel := topdown.NewCancel()
-	defer context.AfterFunc(ctx, cancel.Cancel)()
+	if ctx.Done() != nil { // a context that can end
+		defer context.AfterFunc(ctx, cancel.Cancel)()
+	}
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input.value), rego.EvalTransaction(tx),
 		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}), rego.EvalExternalCancel(cancel))
 	if err != nil {

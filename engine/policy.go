@@ -60,7 +60,9 @@ func (p *Policy) Eval(ctx context.Context, input any) (rego.ResultSet, error) {
 	// As in checks (evalVariant): no metrics registry, and cancellation
 	// without a goroutine per evaluation.
 	cancel := topdown.NewCancel()
-	defer context.AfterFunc(ctx, cancel.Cancel)()
+	if ctx.Done() != nil { // a context that can end
+		defer context.AfterFunc(ctx, cancel.Cancel)()
+	}
 	rs, err := p.query.Eval(ctx, opt, rego.EvalTransaction(tx), rego.EvalMetrics(metrics.NoOp()), rego.EvalExternalCancel(cancel))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policy: %w", err)
