@@ -52,10 +52,10 @@ func (ts *tuples) chainOverlay(svc string, p *chainPlan, grants []tuple.Tuple) *
 	return ov
 }
 
-// read returns the index's answer v (or err) for a path under e, f or h
-// with the overlay's entries added.
+// read returns the index's answer v (or err) for a path under e, f, h or
+// u with the overlay's entries added.
 func (ov *effOverlay) read(path storage.Path, v any, err error) (any, error) {
-	if path[0] == "h" || len(ov.subjects) == 0 {
+	if path[0] == "h" || len(ov.subjects) == 0 || (path[0] == "u" && len(path) != 7) {
 		return v, err
 	}
 	if len(path) >= 5 && path[1] == ov.svc {
@@ -63,6 +63,15 @@ func (ov *effOverlay) read(path storage.Path, v any, err error) (any, error) {
 		rest := path[5:]
 		switch {
 		case m == nil:
+			return v, err
+		case path[0] == "u" && len(rest) == 2:
+			for _, id := range []string{rest[1], tuple.Wildcard} {
+				if steps, ok := m[tuple.User{Type: rest[0], ID: id}]; ok {
+					if cur, isInt := v.(int); err != nil || !isInt || steps < cur {
+						v, err = steps, nil
+					}
+				}
+			}
 			return v, err
 		case path[0] == "e" && len(rest) == 2:
 			if steps, ok := m[tuple.User{Type: rest[0], ID: rest[1]}]; ok {

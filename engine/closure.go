@@ -110,6 +110,14 @@ func (ts *tuples) recompute(svc string, cl closable, id string) {
 	}
 }
 
+// anyCycle reports whether any membership nesting of svc has a cycle
+// (data.sentinel.y[svc] exists only while one does).
+func (ts *tuples) anyCycle(svc string) bool {
+	y, _ := ts.fwd["y"].(map[string]any)
+	_, ok := y[svc]
+	return ok
+}
+
 // setClosure replaces the closure of one object, and its entries in the
 // transposed closure g.
 func (ts *tuples) setClosure(svc string, cl closable, id string, users map[string]any) {

@@ -14,6 +14,15 @@ import (
 //	data.sentinel.e[svc][type][id][rel][userType][userId] = steps
 //	data.sentinel.f[svc][type][id][rel][setType][setRel][setId] = steps
 //	data.sentinel.h[svc][type][id][rel] = height
+//	data.sentinel.u[svc][type][id][rel][userType][userId] = steps  (a view: e's steps to the
+//	                                                        user or to its type's wildcard, the nearer)
+//
+// u exists so that a plain user's check reads once what it would read twice
+// in e; it answers full paths only. A height reads as hCycle (2^30) where
+// the walk can go round a cycle, and also while any membership relation of
+// the service has a cycle (data.sentinel.y, closure.go): the fast variant
+// answers a denial only below its depth limit, so the one read of h tells
+// it both, and leaves a service with a group cycle to the careful variant.
 //
 // Why not nested maps like the tuples: every document's set repeats the
 // grants of all its ancestors. At 1M generated tuples that is 4.5M entries,
@@ -225,11 +234,14 @@ func (sv *effService) remove(s *effSet, u tuple.User) {
 }
 
 // isEffRoot reports whether an index root is served by effIndex.
-func isEffRoot(k string) bool { return k == "e" || k == "f" || k == "h" }
+func isEffRoot(k string) bool { return k == "e" || k == "f" || k == "h" || k == "u" }
 
 // read serves a path under one of the roots e, f and h (path[0]) as the
 // nested maps would.
 func (ix effIndex) read(path storage.Path) (any, error) {
+	if path[0] == "u" && len(path) != 7 {
+		return nil, notFound(path) // a view of full paths only
+	}
 	if len(path) < 5 {
 		return ix.materialize(path)
 	}
@@ -246,6 +258,16 @@ func (ix effIndex) read(path storage.Path) (any, error) {
 	case "h":
 		if len(rest) == 0 {
 			return s.height, nil
+		}
+	case "u":
+		if len(rest) == 2 {
+			steps, ok := sv.lookup(s, tuple.User{Type: rest[0], ID: rest[1]})
+			if w, wok := sv.lookup(s, tuple.User{Type: rest[0], ID: tuple.Wildcard}); wok && (!ok || w < steps) {
+				steps, ok = w, true
+			}
+			if ok {
+				return steps, nil
+			}
 		}
 	case "e":
 		switch len(rest) {

@@ -85,6 +85,9 @@ func (s *indexStore) Abort(ctx context.Context, t storage.Transaction) {
 func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
 	if len(path) > len(indexPath) && path.HasPrefix(indexPath) && isEffRoot(path[len(indexPath)]) {
 		v, err := s.data.eff.read(path[len(indexPath):])
+		if err == nil && path[len(indexPath)] == "h" && s.data.anyCycle(path[len(indexPath)+1]) {
+			v = hCycle
+		}
 		if w, ok := t.(*txn); ok && w.eff != nil {
 			return w.eff.read(path[len(indexPath):], v, err)
 		}

@@ -50,7 +50,7 @@ func (g *generator) emit(k fnKey) error {
 		case Closable(g.m, ri.key.typ, ri.key.rel):
 			bodies = append(g.closure(ri, k.depth), bodies...)
 		case g.flat[ri.key]:
-			bodies = append(g.flatBodies(ri, k.depth), usersetBodies(bodies)...)
+			bodies = append(g.flatBodies(ri, k.depth, false), usersetBodies(bodies)...)
 		}
 	}
 	if k.node == 0 {

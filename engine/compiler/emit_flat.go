@@ -18,7 +18,9 @@ const (
 //
 //	data.sentinel.e[svc][type][id][rel][userType][userId] = steps   plain users and wildcards ("*")
 //	data.sentinel.f[svc][type][id][rel][setType][setRel][setId] = steps  usersets (group:eng#member)
-//	data.sentinel.h[svc][type][id][rel] = height                    the longest chain of steps below; 2^30 on a cycle
+//	data.sentinel.h[svc][type][id][rel] = height                    the longest chain of steps below; 2^30 on a cycle,
+//	                                                                 or while any membership of the service has one
+//	data.sentinel.u[svc][type][id][rel][userType][userId] = steps   e's steps to the user or its type's wildcard (plain entries)
 //	data.sentinel.g[svc][setType][setRel][userType][userId][setId] = steps  the closures, by member
 //
 // A subject counts where the walk it replaces would reach it within the
@@ -30,7 +32,7 @@ const (
 // else (a cycle, a chain too deep, a group too deep) calls too_complex, so
 // the careful variant judges it. Usersets asked about go on to the
 // ordinary bodies.
-func (g *generator) flatBodies(ri *relInfo, depth int) [][]string {
+func (g *generator) flatBodies(ri *relInfo, depth int, plainOnly bool) [][]string {
 	t, r := ri.key.typ, ri.key.rel
 	left := g.opts.MaxDepth - depth
 	if depth == free {
@@ -42,17 +44,20 @@ func (g *generator) flatBodies(ri *relInfo, depth int) [][]string {
 	plain := plainUser
 	closable, other, wildcards := g.chainUsersets(ri.key)
 	out := [][]string{{plain, notWildcard, fmt.Sprintf("%s[input.utype][input.uid] <= %d", e, left)}}
-	if wildcards {
+	switch {
+	case wildcards && plainOnly:
+		// One read for the user and its type's wildcard: data.sentinel.u.
+		out = [][]string{{fmt.Sprintf("%s[input.utype][input.uid] <= %d", g.ref("u", lit(t), "id", lit(r)), left)}}
+	case wildcards:
 		out = append(out, []string{plain, fmt.Sprintf(`%s[input.utype]["*"] <= %d`, e, left)})
 	}
 	var deny []string
 	if len(closable) > 0 {
 		via := g.viaFunction(ri, closable)
 		out = append(out, []string{plain, fmt.Sprintf("%s(id) >= 0", via), fmt.Sprintf("%s(id) <= %d", via, left)})
+		// No "not data.sentinel.y[...]" (a group cycle): while the
+		// service has one, its heights read as cycles (deep).
 		deny = append(deny, fmt.Sprintf("%s(id) == -1", via))
-		for _, typ := range typesOf(closable) {
-			deny = append(deny, "not "+g.ref("y", lit(typ)))
-		}
 	}
 	if len(other) > 0 {
 		for _, u := range other {
@@ -113,16 +118,6 @@ func (g *generator) chainUsersets(k relKey) (closable, other []relKey, wildcards
 	sort.Slice(closable, less(closable))
 	sort.Slice(other, less(other))
 	return closable, other, wildcards
-}
-
-func typesOf(ks []relKey) []string {
-	var out []string
-	for _, k := range ks {
-		if len(out) == 0 || out[len(out)-1] != k.typ {
-			out = append(out, k.typ)
-		}
-	}
-	return out
 }
 
 // viaFunction writes, once per relation, the function giving the fewest
@@ -214,7 +209,7 @@ func (g *generator) plainEntries(entries map[relKey]entry) {
 		var bodies [][]string
 		switch {
 		case g.flat[k]:
-			bodies = g.flatBodies(ri, depth)
+			bodies = g.flatBodies(ri, depth, true)
 		case Closable(g.m, k.typ, k.rel):
 			bodies = g.closure(ri, depth)
 		default:
