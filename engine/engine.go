@@ -80,7 +80,7 @@
 //     dearest step, ≈18 µs of CPU for a user in a few groups), the height
 //     and the group-cycle flag (≈40 µs of CPU in all).
 //   - Then the evaluation itself (1M: p50 28.0 → 21.6 µs, p99 148 → 107
-//     µs, allocations 155 → 96, interleaved with the previous build): no
+//     µs, allocations 155 → 96, interleaved with the day's first build): no
 //     base-document cache (noBaseCache: OPA filled a trie node per path
 //     key for reads that are map lookups) and no metrics registry; the
 //     group match reads the usersets granted once and matches the user's
