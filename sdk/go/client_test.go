@@ -28,6 +28,27 @@ type doc
     define viewer: [user, group#member] or owner
 `
 
+// directoryModel defines the directory's types as the default model does,
+// and a document type that uses them.
+const directoryModel = `model
+  schema 1.1
+type user
+type workspace
+  relations
+    define owner: [user]
+    define admin: [user] or owner
+    define editor: [user] or admin
+    define viewer: [user] or editor
+    define member: viewer
+type group
+  relations
+    define workspace: [workspace]
+    define member: [user, group#member]
+type doc
+  relations
+    define viewer: [user, workspace#member, group#member]
+`
+
 // sentinelServer is one real `sentinel serve` (SQLite) shared by the
 // subtests of a test; each subtest gets its own service.
 type sentinelServer struct {
@@ -104,6 +125,24 @@ func TestClientAgainstSentinel(t *testing.T) {
 		m2, err := c.PutModelJSON(ctx, m.JSON)
 		if err != nil || m2.Version != 2 {
 			t.Fatalf("PutModelJSON = %+v, %v; want version 2", m2, err)
+		}
+	})
+
+	t.Run("model with the directory", func(t *testing.T) {
+		c, _ := newClient(t, srv.URL, srv.service(t, "dirmodel"))
+		_, err := c.PutModel(ctx, directoryModel, sentinel.WithDirectory())
+		apiError(t, err, 403, "forbidden")
+		testenv.Must(t, 200, testenv.Do(t, "PUT", srv.URL+"/v1/admin/services/dirmodel/directory", testAdmin, map[string]any{"allowed": true}))
+		m, err := c.PutModel(ctx, directoryModel, sentinel.WithDirectory())
+		if err != nil || !m.Directory {
+			t.Fatalf("PutModel with the directory = %+v, %v", m, err)
+		}
+		if got, err := c.GetModel(ctx); err != nil || !got.Directory || got.ID != m.ID {
+			t.Fatalf("GetModel = %+v, %v; want %s with the directory", got, err, m.ID)
+		}
+		m2, err := c.PutModelJSON(ctx, m.JSON)
+		if err != nil || m2.Directory {
+			t.Fatalf("PutModelJSON without the option = %+v, %v; want no directory", m2, err)
 		}
 	})
 

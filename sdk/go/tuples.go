@@ -110,25 +110,44 @@ type Model struct {
 	JSON      json.RawMessage `json:"json"`
 	CreatedAt time.Time       `json:"created_at"`
 	Revision  string          `json:"revision"`
+	// Directory is the version's opt-in to the workspace and group
+	// directory (WithDirectory).
+	Directory bool `json:"directory"`
+}
+
+// ModelOption changes how PutModel and PutModelJSON store a version.
+type ModelOption func(*modelBody)
+
+// WithDirectory opts the version in to the directory: the service's checks
+// then see Sentinel's workspaces and groups (its model must define them as
+// the server's README describes). The service needs directory access,
+// which an administrator grants; without it the call is a 403 forbidden
+// *APIError.
+func WithDirectory() ModelOption { return func(b *modelBody) { b.Directory = true } }
+
+// modelBody is the body of PUT /v1/model.
+type modelBody struct {
+	DSL       string          `json:"dsl,omitempty"`
+	JSON      json.RawMessage `json:"json,omitempty"`
+	Directory bool            `json:"directory,omitempty"`
 }
 
 // PutModel stores a new model version written in the OpenFGA DSL 1.1
 // (PUT /v1/model). An invalid model is a 422 invalid_model *APIError
 // whose message names the line.
-func (c *Client) PutModel(ctx context.Context, dsl string) (*Model, error) {
-	return c.putModel(ctx, struct {
-		DSL string `json:"dsl"`
-	}{dsl})
+func (c *Client) PutModel(ctx context.Context, dsl string, opts ...ModelOption) (*Model, error) {
+	return c.putModel(ctx, modelBody{DSL: dsl}, opts)
 }
 
 // PutModelJSON stores a new model version given in OpenFGA's JSON form.
-func (c *Client) PutModelJSON(ctx context.Context, model json.RawMessage) (*Model, error) {
-	return c.putModel(ctx, struct {
-		JSON json.RawMessage `json:"json"`
-	}{model})
+func (c *Client) PutModelJSON(ctx context.Context, model json.RawMessage, opts ...ModelOption) (*Model, error) {
+	return c.putModel(ctx, modelBody{JSON: model}, opts)
 }
 
-func (c *Client) putModel(ctx context.Context, body any) (*Model, error) {
+func (c *Client) putModel(ctx context.Context, body modelBody, opts []ModelOption) (*Model, error) {
+	for _, o := range opts {
+		o(&body)
+	}
 	var out Model
 	if err := c.do(ctx, call{method: http.MethodPut, path: "/v1/model", in: body, out: &out}); err != nil {
 		return nil, err
