@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -40,7 +41,16 @@ func newAdmin(g *globals) *cobra.Command {
 			if !api.ValidServiceName(args[0]) {
 				return fmt.Errorf("service name %q must start with a lowercase letter and use only a-z 0-9 _ . - (at most 64)", args[0])
 			}
-			is, err := servicekey.CreateService(cmd.Context(), st, args[0])
+			key, err := servicekey.New()
+			if err != nil {
+				return err
+			}
+			// Recorded with the service's write, as the API does (the
+			// key's id is not known yet: its prefix names it).
+			ctx := store.WithActivityOf(cmd.Context(), func(svc store.Service) ([]store.ActivityEntry, error) {
+				return cliEntry("service.created", svc.ID, map[string]any{"name": svc.Name, "key_prefix": key.Display})
+			})
+			is, err := servicekey.CreateServiceWith(ctx, st, args[0], key)
 			if err != nil {
 				return err
 			}
@@ -55,7 +65,11 @@ func newAdmin(g *globals) *cobra.Command {
 		Short: "Issue a new key; the service's other keys keep working for --grace",
 		Args:  cobra.ExactArgs(1),
 		RunE: withStore(func(cmd *cobra.Command, st store.Store, args []string) error {
-			is, err := servicekey.Rotate(cmd.Context(), st, args[0], grace)
+			ctx := store.WithActivityOf(cmd.Context(), func(k store.Key) ([]store.ActivityEntry, error) {
+				return cliEntry("service.key_rotated", k.ServiceID,
+					map[string]any{"name": args[0], "key_id": k.ID, "key_prefix": k.Prefix, "grace": grace.String()})
+			})
+			is, err := servicekey.Rotate(ctx, st, args[0], grace)
 			if err != nil {
 				return err
 			}
@@ -71,7 +85,15 @@ func newAdmin(g *globals) *cobra.Command {
 		Short: "Revoke one key of a service at once (see list-keys for ids)",
 		Args:  cobra.ExactArgs(2),
 		RunE: withStore(func(cmd *cobra.Command, st store.Store, args []string) error {
-			if err := servicekey.Revoke(cmd.Context(), st, args[0], args[1]); err != nil {
+			svc, err := st.ServiceByName(cmd.Context(), args[0])
+			if err != nil {
+				return fmt.Errorf("revoke key of %q: %w", args[0], err)
+			}
+			entries, err := cliEntry("service.key_revoked", svc.ID, map[string]any{"name": args[0], "key_id": args[1]})
+			if err != nil {
+				return err
+			}
+			if err := servicekey.Revoke(store.WithActivity(cmd.Context(), entries...), st, args[0], args[1]); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "revoked key %s of %s\n", args[1], args[0])
@@ -118,6 +140,18 @@ func newAdmin(g *globals) *cobra.Command {
 	}
 	admin.AddCommand(create, rotate, revoke, listKeys, listServices)
 	return admin
+}
+
+// cliEntry is the activity entry of an admin command: the same actions the
+// API records for the same changes, by the administrator at the command
+// line, written in the change's transaction like the API's.
+func cliEntry(action, serviceID string, detail map[string]any) ([]store.ActivityEntry, error) {
+	d, err := json.Marshal(detail)
+	if err != nil {
+		return nil, fmt.Errorf("activity detail of %s: %w", action, err)
+	}
+	return []store.ActivityEntry{{Action: action, ActorType: store.ActorAdmin, ActorLabel: "command line (sentinel admin)",
+		TargetType: "service", TargetID: serviceID, Detail: d}}, nil
 }
 
 func optTime(t *time.Time) string {

@@ -85,6 +85,21 @@ func TestAdminCLIAndRestart(t *testing.T) {
 	if out, err := run(t, env, "admin", "revoke-key", "docs", "no-such-key"); err == nil {
 		t.Fatalf("revoking an unknown key succeeded:\n%s", out)
 	}
+
+	// The commands' changes are in the activity log, as the API's are
+	// (newest first; the refused revocation recorded nothing).
+	a := testenv.Must(t, 200, testenv.Do(t, "GET", srv.URL+"/v1/admin/activity?target_type=service", e2eAdmin, nil))
+	var actions []string
+	for _, it := range a.Body["items"].([]any) {
+		item := it.(map[string]any)
+		if item["actor_type"] != "admin" || item["actor_label"] != "command line (sentinel admin)" {
+			t.Errorf("entry %v: not by the command line", item)
+		}
+		actions = append(actions, item["action"].(string))
+	}
+	if want := []string{"service.key_revoked", "service.key_rotated", "service.created"}; strings.Join(actions, ",") != strings.Join(want, ",") {
+		t.Errorf("activity of the commands = %v, want %v", actions, want)
+	}
 }
 
 // waitStatus polls until GET url answers status (the server learns of key
