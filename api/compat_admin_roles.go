@@ -255,18 +255,20 @@ func (s *Server) admUpdateRole(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rec := admRecordOf(c, func(r store.RBACRole) []act {
-		if r.Name == before.Name && r.Description == before.Description {
-			return nil // nothing changed
-		}
-		return []act{{store.ActivityEntry{Action: "role.updated", TargetType: "role", TargetID: r.ID,
-			WorkspaceID: r.WorkspaceID}, map[string]any{"name": r.Name, "previous_name": before.Name}}}
+	// Recorded from what the write changed, in its transaction (an update
+	// to the stored values produces nothing): before may have been
+	// overtaken by another change.
+	changed := false
+	rec := admRecordOf(c, func(ch store.RBACRoleChange) []act {
+		changed = true
+		return []act{{store.ActivityEntry{Action: "role.updated", TargetType: "role", TargetID: ch.Role.ID,
+			WorkspaceID: ch.Role.WorkspaceID}, map[string]any{"name": ch.Role.Name, "previous_name": ch.Previous.Name}}}
 	})
 	r, err := s.cfg.Store.UpdateRole(rec, before.ID, store.RBACRoleUpdate{Name: req.Name, Description: req.Description})
 	if s.admRoleWriteFailed(c, "update role", err) {
 		return
 	}
-	if r.Name != before.Name || r.Description != before.Description {
+	if changed {
 		s.admCommitted(c)
 	}
 	s.admRoleAnswer(c, http.StatusOK, r)

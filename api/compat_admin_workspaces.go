@@ -177,17 +177,16 @@ func (s *Server) admSetRole(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	var m store.Membership
-	before, err := s.cfg.Store.Membership(ctx, ids[0], ids[1])
-	if err == nil {
-		wctx := ctx // the same role again changes nothing: no entry
-		if before.Role != role {
-			wctx = admRecord(c, act{store.ActivityEntry{Action: "member.role_changed", TargetType: "user",
-				TargetID: ids[1], WorkspaceID: ids[0]},
-				map[string]any{"role": string(role), "previous_role": string(before.Role)}})
-		}
-		m, err = s.cfg.Store.SetRole(wctx, ids[0], ids[1], role)
-	}
+	// Whether the role changed is what the write did, in its transaction
+	// (the entry's build runs there): a role read before it may have been
+	// overtaken by another change, and a change made here must be
+	// recorded and revoke the member's tokens. The same role again
+	// changes nothing, records nothing and revokes nothing.
+	changed := false
+	m, err := s.cfg.Store.SetRole(admRecordOf(c, func(ch store.RoleChange) []act {
+		changed = true
+		return []act{roleChangedAct(ch)}
+	}), ids[0], ids[1], role)
 	switch {
 	case errors.Is(err, store.ErrNotMember):
 		failDetail(c, http.StatusNotFound, "Membership not found")
@@ -199,7 +198,7 @@ func (s *Server) admSetRole(c *gin.Context) {
 		s.admInternal(c, "set role", err)
 		return
 	}
-	if before.Role != role {
+	if changed {
 		s.admRevoke(ctx, ids[1])
 		s.admCommitted(c)
 	}

@@ -270,13 +270,13 @@ func (s *Server) wsSetRole(c *gin.Context) {
 		failDetail(c, http.StatusForbidden, "Only workspace owners can change another owner's role")
 		return
 	}
-	wctx := ctx // a PATCH to the same role changes nothing: no entry
-	if target.Role != role {
-		wctx = wsRecord(c, acc.claims, store.ActivityEntry{Action: "member.role_changed", TargetType: "user",
-			TargetID: target.UserID, WorkspaceID: acc.wid},
-			map[string]any{"role": string(role), "previous_role": string(target.Role)})
-	}
-	m, err := s.cfg.Store.SetRole(wctx, acc.wid, ids[1], role)
+	// Recorded from what the write changed, in its transaction: not from
+	// target, which another change may have overtaken. The same role
+	// again changes nothing and records nothing.
+	rec := recordOf(ctx, wsBy(acc.claims), func(ch store.RoleChange) []act {
+		return []act{roleChangedAct(ch)}
+	})
+	m, err := s.cfg.Store.SetRole(rec, acc.wid, ids[1], role)
 	switch {
 	case errors.Is(err, store.ErrLastOwner):
 		failDetail(c, http.StatusForbidden, "Cannot demote the last workspace owner")
@@ -299,6 +299,14 @@ func (s *Server) wsSetRole(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// roleChangedAct is the entry of a member's role change, by either PATCH
+// …/members/{user_id} route.
+func roleChangedAct(ch store.RoleChange) act {
+	return act{store.ActivityEntry{Action: "member.role_changed", TargetType: "user", TargetID: ch.Membership.UserID,
+		WorkspaceID: ch.Membership.WorkspaceID},
+		map[string]any{"role": string(ch.Membership.Role), "previous_role": string(ch.Previous)}}
 }
 
 // wsRemoveMember is DELETE /workspaces/{id}/members/{user_id}: an admin

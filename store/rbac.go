@@ -58,6 +58,14 @@ type RBACRole struct {
 	CreatedAt   time.Time
 }
 
+// RBACRoleChange is what UpdateRole produces when it changes a role: the
+// role after the update and before it, both read in the writing
+// transaction, so an entry built from it names the change the write made
+// even if another one committed since the caller last read the role.
+type RBACRoleChange struct {
+	Role, Previous RBACRole
+}
+
 // RBACRoleUpdate changes a custom role; nil fields are kept.
 type RBACRoleUpdate struct {
 	Name        *string
@@ -109,7 +117,9 @@ type RBACStore interface {
 	// Role returns the role with that id, or ErrNotFound.
 	Role(ctx context.Context, id string) (RBACRole, error)
 	// UpdateRole renames or redescribes a role (ErrAlreadyExists if the
-	// new name is taken in its workspace).
+	// new name is taken in its workspace). A change of either produces an
+	// RBACRoleChange for the attached activity (WithActivityOf); an update
+	// to the values stored already produces nothing.
 	UpdateRole(ctx context.Context, id string, u RBACRoleUpdate) (RBACRole, error)
 	// DeleteRole removes the role, its actions and its assignments.
 	DeleteRole(ctx context.Context, id string) error

@@ -90,6 +90,15 @@ type Membership struct {
 	JoinedAt    time.Time
 }
 
+// RoleChange is what SetRole produces when it changes a member's role: the
+// membership after the change and the role before it, both read in the
+// writing transaction, so an entry built from it names the change the
+// write made even if another one committed since the caller last read.
+type RoleChange struct {
+	Membership Membership
+	Previous   Role
+}
+
 // Member is a membership joined with its user, for member lists.
 type Member struct {
 	UserID    string
@@ -193,7 +202,9 @@ type WorkspaceStore interface {
 	// workspace is dropped.
 	AddMember(ctx context.Context, workspaceID, userID string, role Role) (Membership, error)
 	// SetRole changes a member's role; ErrLastOwner if it would demote the
-	// last owner, ErrNotMember if the user is not a member.
+	// last owner, ErrNotMember if the user is not a member. A change
+	// produces a RoleChange for the attached activity (WithActivityOf); a
+	// member who has the role already produces nothing.
 	SetRole(ctx context.Context, workspaceID, userID string, role Role) (Membership, error)
 	// RemoveMember removes a member, their memberships of the workspace's
 	// groups, their shares on the workspace's resources and their

@@ -110,6 +110,7 @@ func (s *Store) UpdateRole(ctx context.Context, id string, u store.RBACRoleUpdat
 		if r, err = roleByID(ctx, w.c, id); err != nil {
 			return err
 		}
+		prev := r
 		if u.Name != nil && *u.Name != r.Name {
 			var other string
 			err := w.c.queryRow(ctx, `SELECT id FROM roles WHERE workspace_id = ? AND name = ?`, r.WorkspaceID, *u.Name).Scan(&other)
@@ -127,7 +128,9 @@ func (s *Store) UpdateRole(ctx context.Context, id string, u store.RBACRoleUpdat
 		if _, err := w.c.exec(ctx, `UPDATE roles SET name = ?, description = ? WHERE id = ?`, r.Name, r.Description, id); err != nil {
 			return fmt.Errorf("update role row: %w", err)
 		}
-		w.produce(r)
+		if r != prev {
+			w.produce(store.RBACRoleChange{Role: r, Previous: prev})
+		}
 		return nil
 	})
 	if err != nil {

@@ -164,7 +164,7 @@ func (s *Store) SetRole(ctx context.Context, workspaceID, userID string, role st
 		}
 		old := m.Role
 		m.Role = role
-		w.produce(m)
+		w.produce(store.RoleChange{Membership: m, Previous: old})
 		return w.systemTuples(ctx, []tuple.Tuple{memberTuple(workspaceID, userID, role)},
 			[]tuple.Tuple{memberTuple(workspaceID, userID, old)}, at)
 	})
