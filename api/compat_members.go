@@ -176,11 +176,18 @@ func (s *Server) wsInvite(c *gin.Context) {
 		failDetail(c, http.StatusBadRequest, "Only workspace owners can grant the owner role")
 		return
 	}
-	rec := recordOf(c.Request.Context(), wsBy(acc.claims), func(res store.InviteResult) []act {
-		return []act{wsInviteAct(acc.wid, email, role, res)}
-	})
+	// The inviter's role is checked again in the write (store.WithActingMember).
+	need := store.RoleAdmin
+	if role == store.RoleOwner {
+		need = store.RoleOwner
+	}
+	rec := recordOf(store.WithActingMember(c.Request.Context(), acc.wid, acc.claims.Subject, need), wsBy(acc.claims),
+		func(res store.InviteResult) []act { return []act{wsInviteAct(acc.wid, email, role, res)} })
 	res, err := s.cfg.Store.Invite(rec, acc.wid, email, role, acc.claims.Subject)
 	switch {
+	case errors.Is(err, store.ErrInsufficientRole):
+		failDetail(c, http.StatusForbidden, "Insufficient role")
+		return
 	case errors.Is(err, store.ErrAlreadyExists):
 		failDetail(c, http.StatusConflict, "User is already a member of this workspace")
 		return
@@ -273,11 +280,22 @@ func (s *Server) wsSetRole(c *gin.Context) {
 	// Recorded from what the write changed, in its transaction: not from
 	// target, which another change may have overtaken. The same role
 	// again changes nothing and records nothing.
-	rec := recordOf(ctx, wsBy(acc.claims), func(ch store.RoleChange) []act {
-		return []act{roleChangedAct(ch)}
-	})
+	// The checks above are made again in the write, against the roles as
+	// they are then (store.WithActingMember): a change committed in between
+	// (the actor demoted, the member made an owner) must not slip through.
+	rec := recordOf(store.WithActingMember(ctx, acc.wid, acc.claims.Subject, store.RoleAdmin), wsBy(acc.claims),
+		func(ch store.RoleChange) []act { return []act{roleChangedAct(ch)} })
 	m, err := s.cfg.Store.SetRole(rec, acc.wid, ids[1], role)
 	switch {
+	case errors.Is(err, store.ErrInsufficientRole):
+		failDetail(c, http.StatusForbidden, "Insufficient role")
+		return
+	case errors.Is(err, store.ErrOwnerOnly) && role == store.RoleOwner:
+		failDetail(c, http.StatusForbidden, "Only workspace owners can grant the owner role")
+		return
+	case errors.Is(err, store.ErrOwnerOnly):
+		failDetail(c, http.StatusForbidden, "Only workspace owners can change another owner's role")
+		return
 	case errors.Is(err, store.ErrLastOwner):
 		failDetail(c, http.StatusForbidden, "Cannot demote the last workspace owner")
 		return
@@ -340,9 +358,21 @@ func (s *Server) wsRemoveMember(c *gin.Context) {
 		failDetail(c, http.StatusForbidden, "Only workspace owners can remove another owner")
 		return
 	}
-	err = s.cfg.Store.RemoveMember(wsRecord(c, acc.claims, store.ActivityEntry{Action: "member.removed", TargetType: "user",
-		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"role": string(target.Role), "left": self}), acc.wid, ids[1])
+	// The checks above are made again in the write (store.WithActingMember).
+	need := store.RoleAdmin
+	if self {
+		need = store.RoleViewer
+	}
+	rec := store.WithActingMember(wsRecord(c, acc.claims, store.ActivityEntry{Action: "member.removed", TargetType: "user",
+		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"role": string(target.Role), "left": self}), acc.wid, acc.claims.Subject, need)
+	err = s.cfg.Store.RemoveMember(rec, acc.wid, ids[1])
 	switch {
+	case errors.Is(err, store.ErrInsufficientRole):
+		failDetail(c, http.StatusForbidden, "Insufficient role")
+		return
+	case errors.Is(err, store.ErrOwnerOnly):
+		failDetail(c, http.StatusForbidden, "Only workspace owners can remove another owner")
+		return
 	case errors.Is(err, store.ErrLastOwner):
 		failDetail(c, http.StatusForbidden, "Cannot remove the last workspace owner")
 		return

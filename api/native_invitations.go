@@ -84,10 +84,19 @@ func (s *Server) wsWithdrawInvitation(c *gin.Context) {
 		failDetail(c, http.StatusForbidden, "Only workspace owners can withdraw an invitation to the owner role")
 		return
 	}
-	err = s.cfg.Store.DeleteInvitation(wsRecord(c, acc.claims, store.ActivityEntry{Action: "invitation.withdrawn",
+	// The actor's role is checked again in the write (store.WithActingMember).
+	need := store.RoleAdmin
+	if inv.Role == store.RoleOwner {
+		need = store.RoleOwner
+	}
+	rec := store.WithActingMember(wsRecord(c, acc.claims, store.ActivityEntry{Action: "invitation.withdrawn",
 		TargetType: "invitation", TargetID: inv.ID, WorkspaceID: acc.wid}, map[string]any{"email": email, "role": string(inv.Role)}),
-		acc.wid, email)
+		acc.wid, acc.claims.Subject, need)
+	err = s.cfg.Store.DeleteInvitation(rec, acc.wid, email)
 	switch {
+	case errors.Is(err, store.ErrInsufficientRole):
+		failDetail(c, http.StatusForbidden, "Insufficient role")
+		return
 	case errors.Is(err, store.ErrNotFound):
 		failDetail(c, http.StatusNotFound, "Invitation not found")
 		return

@@ -11,6 +11,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -102,6 +103,9 @@ func (s *Store) writeTx(ctx context.Context, fn func(w *writer) error) error {
 		}
 	}
 	w := &writer{c: conn{q: tx, rebind: s.dialect.Rebind}, tx: tx, d: &s.dialect}
+	if err := w.checkActor(ctx); err != nil {
+		return err
+	}
 	if err := fn(w); err != nil {
 		return err
 	}
@@ -129,6 +133,39 @@ type writer struct {
 	// produced is what the write reported with produce, for the activity
 	// attached to its context.
 	produced any
+	// actor is the role, read in this transaction, of the acting member
+	// attached to its context (store.WithActingMember); "" if none.
+	actor store.Role
+}
+
+// checkActor reads the role of the acting member attached to ctx, if any,
+// inside the write transaction (under the writers' lock), and fails with
+// store.ErrInsufficientRole unless it is at least the change needs.
+func (w *writer) checkActor(ctx context.Context) error {
+	a, ok := store.ActingMemberOf(ctx)
+	if !ok {
+		return nil
+	}
+	m, err := membership(ctx, w.c, a.WorkspaceID, a.UserID)
+	switch {
+	case errors.Is(err, store.ErrNotMember):
+		return store.ErrInsufficientRole
+	case err != nil:
+		return fmt.Errorf("read the acting member's role: %w", err)
+	case !m.Role.AtLeast(a.AtLeast):
+		return store.ErrInsufficientRole
+	}
+	w.actor = m.Role
+	return nil
+}
+
+// ownerOnly fails with store.ErrOwnerOnly if an acting member is attached
+// and is not an owner: for changes of an owner or to the owner role.
+func (w *writer) ownerOnly() error {
+	if w.actor != "" && w.actor != store.RoleOwner {
+		return store.ErrOwnerOnly
+	}
+	return nil
 }
 
 // produce reports v, the value the write returns (the row it created, the

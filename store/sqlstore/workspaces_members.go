@@ -153,6 +153,11 @@ func (s *Store) SetRole(ctx context.Context, workspaceID, userID string, role st
 		if m.Role == role {
 			return nil
 		}
+		if m.Role == store.RoleOwner || role == store.RoleOwner {
+			if err := w.ownerOnly(); err != nil {
+				return err
+			}
+		}
 		if m.Role == store.RoleOwner {
 			if err := w.requireAnotherOwner(ctx, workspaceID); err != nil {
 				return err
@@ -200,6 +205,9 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string) er
 			return err
 		}
 		if m.Role == store.RoleOwner {
+			if err := w.ownerOnly(); err != nil {
+				return err
+			}
 			if err := w.requireAnotherOwner(ctx, workspaceID); err != nil {
 				return err
 			}

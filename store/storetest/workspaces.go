@@ -30,6 +30,7 @@ func RunWorkspaces(t *testing.T, open func(t *testing.T) WorkspaceStore) {
 		{"UpdateWorkspace", testUpdateWorkspace},
 		{"DeleteWorkspace", testDeleteWorkspace},
 		{"Members", testMembers},
+		{"ActingMember", testActingMember},
 		{"ListMembers", testListMembers},
 		{"LastOwner", testLastOwner},
 		{"LastOwnerConcurrent", testLastOwnerConcurrent},

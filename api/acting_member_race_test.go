@@ -1,0 +1,114 @@
+package api_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/sentinel-auth/sentinel/store"
+)
+
+// racingMembers is a store whose next SetRole or RemoveMember first runs
+// race: another request's change committing between the route's checks
+// and its own write.
+type racingMembers struct {
+	store.Store
+	mu   sync.Mutex
+	race func()
+}
+
+func (r *racingMembers) runRace() {
+	r.mu.Lock()
+	race := r.race
+	r.race = nil
+	r.mu.Unlock()
+	if race != nil {
+		race()
+	}
+}
+
+func (r *racingMembers) SetRole(ctx context.Context, workspaceID, userID string, role store.Role) (store.Membership, error) {
+	r.runRace()
+	return r.Store.SetRole(ctx, workspaceID, userID, role)
+}
+
+func (r *racingMembers) RemoveMember(ctx context.Context, workspaceID, userID string) error {
+	r.runRace()
+	return r.Store.RemoveMember(ctx, workspaceID, userID)
+}
+
+// TestMemberChecksHoldAtTheWrite: the workspace routes' role rules hold
+// against the roles as they are when the change is written, not as the
+// route read them: an admin cannot demote or remove a member who became an
+// owner in between, and an admin demoted in between changes nothing.
+func TestMemberChecksHoldAtTheWrite(t *testing.T) {
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := &racingMembers{Store: open(t)}
+			w := startWS(t, st)
+			owner, admin := w.user("owner"), w.user("admin")
+			ann, bea := w.user("ann"), w.user("bea")
+			wid := w.createWorkspace(owner, "team")
+			w.addMember(wid, admin, store.RoleAdmin)
+			w.addMember(wid, ann, store.RoleEditor)
+			w.addMember(wid, bea, store.RoleEditor)
+			adminTok := w.as(admin, wid)
+			set := func(u string, role store.Role) func() {
+				return func() {
+					if _, err := st.Store.SetRole(context.Background(), wid, u, role); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			race := func(f func()) {
+				st.mu.Lock()
+				st.race = f
+				st.mu.Unlock()
+			}
+			role := func(u store.User) store.Role {
+				m, err := st.Membership(context.Background(), wid, u.ID)
+				if err != nil {
+					return ""
+				}
+				return m.Role
+			}
+
+			// ann is made an owner after the route checked her role.
+			race(set(ann.ID, store.RoleOwner))
+			if r := w.do("PATCH", "/workspaces/"+wid+"/members/"+ann.ID, adminTok, map[string]any{"role": "viewer"}); r.Status != 403 {
+				t.Errorf("an admin demoting a member made owner meanwhile: %d %s, want 403", r.Status, r.Raw)
+			}
+			if got := role(ann); got != store.RoleOwner {
+				t.Errorf("ann's role after the refused demotion: %q, want owner", got)
+			}
+			race(set(bea.ID, store.RoleOwner))
+			if r := w.do("DELETE", "/workspaces/"+wid+"/members/"+bea.ID, adminTok, nil); r.Status != 403 {
+				t.Errorf("an admin removing a member made owner meanwhile: %d %s, want 403", r.Status, r.Raw)
+			}
+			if got := role(bea); got != store.RoleOwner {
+				t.Errorf("bea's role after the refused removal: %q, want owner", got)
+			}
+
+			// The admin is demoted after the route checked their role.
+			carl := w.user("carl")
+			w.addMember(wid, carl, store.RoleEditor)
+			race(set(admin.ID, store.RoleViewer))
+			if r := w.do("PATCH", "/workspaces/"+wid+"/members/"+carl.ID, adminTok, map[string]any{"role": "viewer"}); r.Status != 403 {
+				t.Errorf("an admin demoted meanwhile changing a role: %d %s, want 403", r.Status, r.Raw)
+			}
+			if got := role(carl); got != store.RoleEditor {
+				t.Errorf("carl's role after the refused change: %q, want editor", got)
+			}
+
+			// Without a race the same routes work for an owner.
+			ownerTok := w.as(owner, wid)
+			if r := w.do("PATCH", "/workspaces/"+wid+"/members/"+ann.ID, ownerTok, map[string]any{"role": "viewer"}); r.Status != 200 {
+				t.Errorf("the owner demoting an owner: %d %s", r.Status, r.Raw)
+			}
+			if r := w.do("DELETE", "/workspaces/"+wid+"/members/"+bea.ID, ownerTok, nil); r.Status != 204 {
+				t.Errorf("the owner removing an owner: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
