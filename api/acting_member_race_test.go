@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -108,6 +110,44 @@ func TestMemberChecksHoldAtTheWrite(t *testing.T) {
 			}
 			if r := w.do("DELETE", "/workspaces/"+wid+"/members/"+bea.ID, ownerTok, nil); r.Status != 204 {
 				t.Errorf("the owner removing an owner: %d %s", r.Status, r.Raw)
+			}
+
+			// A removal is recorded with the role it removed, on both
+			// routes, not with the role the route read before.
+			for _, rt := range []struct {
+				name   string
+				remove func(u store.User) int
+			}{
+				{"workspace", func(u store.User) int {
+					return w.do("DELETE", "/workspaces/"+wid+"/members/"+u.ID, ownerTok, nil).Status
+				}},
+				{"admin", func(u store.User) int {
+					return w.adm("DELETE", "/admin/workspaces/"+wid+"/members/"+u.ID, nil).Status
+				}},
+			} {
+				dan := w.user("dan-" + rt.name)
+				w.addMember(wid, dan, store.RoleEditor)
+				race(set(dan.ID, store.RoleViewer))
+				if got := rt.remove(dan); got != 204 {
+					t.Fatalf("%s: removing dan: %d", rt.name, got)
+				}
+				es, _, err := st.ListActivity(context.Background(), store.ActivityFilter{Action: "member.removed", WorkspaceID: wid}, 1, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var roles []string
+				for _, e := range es {
+					if e.TargetID == dan.ID {
+						var d map[string]any
+						if err := json.Unmarshal(e.Detail, &d); err != nil {
+							t.Fatal(err)
+						}
+						roles = append(roles, fmt.Sprint(d["role"]))
+					}
+				}
+				if len(roles) != 1 || roles[0] != "viewer" {
+					t.Errorf("%s: member.removed entries of dan record roles %v, want [viewer]", rt.name, roles)
+				}
 			}
 		})
 	}

@@ -218,11 +218,11 @@ func (s *Server) admRemoveMember(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	before, err := s.cfg.Store.Membership(ctx, ids[0], ids[1])
-	if err == nil {
-		err = s.cfg.Store.RemoveMember(admRecord(c, act{store.ActivityEntry{Action: "member.removed", TargetType: "user",
-			TargetID: ids[1], WorkspaceID: ids[0]}, map[string]any{"role": string(before.Role)}}), ids[0], ids[1])
-	}
+	// Recorded with the role the write removed.
+	err := s.cfg.Store.RemoveMember(admRecordOf(c, func(m store.Membership) []act {
+		return []act{{store.ActivityEntry{Action: "member.removed", TargetType: "user", TargetID: ids[1], WorkspaceID: ids[0]},
+			map[string]any{"role": string(m.Role)}}}
+	}), ids[0], ids[1])
 	switch {
 	case errors.Is(err, store.ErrNotMember):
 		failDetail(c, http.StatusNotFound, "Membership not found")

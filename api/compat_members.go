@@ -363,8 +363,11 @@ func (s *Server) wsRemoveMember(c *gin.Context) {
 	if self {
 		need = store.RoleViewer
 	}
-	rec := store.WithActingMember(wsRecord(c, acc.claims, store.ActivityEntry{Action: "member.removed", TargetType: "user",
-		TargetID: ids[1], WorkspaceID: acc.wid}, map[string]any{"role": string(target.Role), "left": self}), acc.wid, acc.claims.Subject, need)
+	// Recorded with the role the write removed, not the one read above.
+	rec := store.WithActingMember(recordOf(ctx, wsBy(acc.claims), func(m store.Membership) []act {
+		return []act{{store.ActivityEntry{Action: "member.removed", TargetType: "user", TargetID: ids[1], WorkspaceID: acc.wid},
+			map[string]any{"role": string(m.Role), "left": self}}}
+	}), acc.wid, acc.claims.Subject, need)
 	err = s.cfg.Store.RemoveMember(rec, acc.wid, ids[1])
 	switch {
 	case errors.Is(err, store.ErrInsufficientRole):

@@ -209,7 +209,8 @@ type WorkspaceStore interface {
 	// RemoveMember removes a member, their memberships of the workspace's
 	// groups, their shares on the workspace's resources and their
 	// assignments to its roles; ErrLastOwner for the last owner,
-	// ErrNotMember if the user is not a member.
+	// ErrNotMember if the user is not a member. It produces the removed
+	// Membership for the attached activity (WithActivityOf).
 	RemoveMember(ctx context.Context, workspaceID, userID string) error
 
 	// Invite adds the user with that email at once (as AddMember), or, if

@@ -212,6 +212,7 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string) er
 				return err
 			}
 		}
+		w.produce(m) // the membership removed, as it was in this transaction
 		deletes := []tuple.Tuple{memberTuple(workspaceID, userID, m.Role)}
 		groups, err := queryStrings(ctx, w.c, `SELECT gm.group_id FROM group_members gm
 			JOIN workspace_groups g ON g.id = gm.group_id
