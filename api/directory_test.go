@@ -10,24 +10,7 @@ import (
 // dirDocModel is a service's own model over the directory: the directory
 // types as policies/default_model.fga defines them, and a doc whose
 // viewers are users, workspace members and group members.
-const dirDocModel = `model
-  schema 1.1
-
-type user
-
-type workspace
-  relations
-    define owner: [user]
-    define admin: [user] or owner
-    define editor: [user] or admin
-    define viewer: [user] or editor
-    define member: viewer
-
-type group
-  relations
-    define workspace: [workspace]
-    define member: [user, group#member]
-
+const dirDocModel = "model\n  schema 1.1\n" + testenv.DirectoryTypes + `
 type doc
   relations
     define viewer: [user, workspace#member, group#member]

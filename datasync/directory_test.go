@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/policies"
 	"github.com/sentinel-auth/sentinel/store"
@@ -14,20 +15,7 @@ import (
 
 // dirModel is a service's model over the directory: the directory types
 // as the default model defines them, and a doc.
-const dirModel = `model
-  schema 1.1
-type user
-type workspace
-  relations
-    define owner: [user]
-    define admin: [user] or owner
-    define editor: [user] or admin
-    define viewer: [user] or editor
-    define member: viewer
-type group
-  relations
-    define workspace: [workspace]
-    define member: [user, group#member]
+const dirModel = "model\n  schema 1.1\n" + testenv.DirectoryTypes + `
 type doc
   relations
     define viewer: [user, workspace#member, group#member]

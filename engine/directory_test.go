@@ -11,6 +11,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/storage"
 
+	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
@@ -19,21 +20,8 @@ import (
 // ordered roles, groups nested in groups, and resource, a type of the
 // directory service that is not a directory type.
 const (
-	dirSvc   = "sys"
-	dirTypes = `
-type user
-type workspace
-  relations
-    define owner: [user]
-    define admin: [user] or owner
-    define editor: [user] or admin
-    define viewer: [user] or editor
-    define member: viewer
-type group
-  relations
-    define workspace: [workspace]
-    define member: [user, group#member]
-`
+	dirSvc      = "sys"
+	dirTypes    = testenv.DirectoryTypes
 	dirSysModel = "model\n  schema 1.1\n" + dirTypes + `
 type resource
   relations

@@ -2,29 +2,21 @@ package policies_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/sentinel-auth/sentinel/internal/testenv"
 	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/policies"
 	"github.com/sentinel-auth/sentinel/store"
 )
 
 // dirTypes are the directory types as default_model.fga defines them.
-const dirTypes = `
-type user
-type workspace
-  relations
-    define owner: [user]
-    define admin: [user] or owner
-    define editor: [user] or admin
-    define viewer: [user] or editor
-    define member: viewer
-type group
-  relations
-    define workspace: [workspace]
-    define member: [user, group#member]
-`
+const dirTypes = testenv.DirectoryTypes
 
 const dirDoc = `
 type doc
@@ -78,5 +70,34 @@ func TestCheckDirectory(t *testing.T) {
 				t.Fatalf("error %v, want ErrDirectoryModel with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDirectoryTypesFixture: the directory types the tests write their
+// models with (testenv.DirectoryTypes) are the default model's.
+func TestDirectoryTypesFixture(t *testing.T) {
+	fixture, err := model.ParseDSL("model\n  schema 1.1\n" + testenv.DirectoryTypes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := model.ParseDSL(policies.DefaultModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"user", "workspace", "group"} {
+		if got, want := fixture.Relations(typ), def.Relations(typ); !slices.Equal(got, want) {
+			t.Errorf("%s: fixture relations %v, default model %v", typ, got, want)
+			continue
+		}
+		for _, rel := range def.Relations(typ) {
+			got, _ := fixture.Relation(typ, rel)
+			want, _ := def.Relation(typ, rel)
+			if !proto.Equal(got, want) {
+				t.Errorf("%s#%s: fixture %v, default model %v", typ, rel, got, want)
+			}
+			if fmt.Sprint(fixture.DirectTypes(typ, rel)) != fmt.Sprint(def.DirectTypes(typ, rel)) {
+				t.Errorf("%s#%s: fixture admits %v, default model %v", typ, rel, fixture.DirectTypes(typ, rel), def.DirectTypes(typ, rel))
+			}
+		}
 	}
 }

@@ -30,20 +30,7 @@ type doc
 
 // directoryModel defines the directory's types as the default model does,
 // and a document type that uses them.
-const directoryModel = `model
-  schema 1.1
-type user
-type workspace
-  relations
-    define owner: [user]
-    define admin: [user] or owner
-    define editor: [user] or admin
-    define viewer: [user] or editor
-    define member: viewer
-type group
-  relations
-    define workspace: [workspace]
-    define member: [user, group#member]
+const directoryModel = "model\n  schema 1.1\n" + testenv.DirectoryTypes + `
 type doc
   relations
     define viewer: [user, workspace#member, group#member]
