@@ -4,40 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/sentinel-auth/sentinel/store"
 )
-
-// racingMembers is a store whose next SetRole or RemoveMember first runs
-// race: another request's change committing between the route's checks
-// and its own write.
-type racingMembers struct {
-	store.Store
-	mu   sync.Mutex
-	race func()
-}
-
-func (r *racingMembers) runRace() {
-	r.mu.Lock()
-	race := r.race
-	r.race = nil
-	r.mu.Unlock()
-	if race != nil {
-		race()
-	}
-}
-
-func (r *racingMembers) SetRole(ctx context.Context, workspaceID, userID string, role store.Role) (store.Membership, error) {
-	r.runRace()
-	return r.Store.SetRole(ctx, workspaceID, userID, role)
-}
-
-func (r *racingMembers) RemoveMember(ctx context.Context, workspaceID, userID string) error {
-	r.runRace()
-	return r.Store.RemoveMember(ctx, workspaceID, userID)
-}
 
 // TestMemberChecksHoldAtTheWrite: the workspace routes' role rules hold
 // against the roles as they are when the change is written, not as the
@@ -47,7 +17,7 @@ func TestMemberChecksHoldAtTheWrite(t *testing.T) {
 	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			st := &racingMembers{Store: open(t)}
+			st := &racingStore{Store: open(t)}
 			w := startWS(t, st)
 			owner, admin := w.user("owner"), w.user("admin")
 			ann, bea := w.user("ann"), w.user("bea")
@@ -63,11 +33,7 @@ func TestMemberChecksHoldAtTheWrite(t *testing.T) {
 					}
 				}
 			}
-			race := func(f func()) {
-				st.mu.Lock()
-				st.race = f
-				st.mu.Unlock()
-			}
+			race := st.next
 			role := func(u store.User) store.Role {
 				m, err := st.Membership(context.Background(), wid, u.ID)
 				if err != nil {

@@ -4,32 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sentinel-auth/sentinel/store"
 )
-
-// racingRoles is a store whose next SetRole first runs race: another
-// request's role change committing between the route's read of the
-// membership and its own write, which real concurrent requests can do.
-type racingRoles struct {
-	store.Store
-	mu   sync.Mutex
-	race func()
-}
-
-func (r *racingRoles) SetRole(ctx context.Context, workspaceID, userID string, role store.Role) (store.Membership, error) {
-	r.mu.Lock()
-	race := r.race
-	r.race = nil
-	r.mu.Unlock()
-	if race != nil {
-		race()
-	}
-	return r.Store.SetRole(ctx, workspaceID, userID, role)
-}
 
 // TestRoleChangeRecordedByItsWrite: both PATCH …/members/{user_id} routes
 // record a role change, and the /admin one revokes the member's tokens, by
@@ -41,7 +20,7 @@ func TestRoleChangeRecordedByItsWrite(t *testing.T) {
 	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			st := &racingRoles{Store: open(t)}
+			st := &racingStore{Store: open(t)}
 			w := startWS(t, st)
 			owner := w.user("owner")
 			wid := w.createWorkspace(owner, "team")
@@ -95,12 +74,10 @@ func TestRoleChangeRecordedByItsWrite(t *testing.T) {
 				// The route's write then demotes ann: recorded, and, on
 				// the admin route, the editor token revoked.
 				var editorToken string
-				st.mu.Lock()
-				st.race = func() {
+				st.next(func() {
 					setRole(store.RoleEditor)
 					editorToken = w.tok.AccessAt(t, time.Now(), ann.ID, wid, store.RoleEditor)
-				}
-				st.mu.Unlock()
+				})
 				if got := rt.patch(ann, store.RoleViewer); got != 200 {
 					t.Fatalf("%s: PATCH role viewer = %d", rt.name, got)
 				}
@@ -120,9 +97,7 @@ func TestRoleChangeRecordedByItsWrite(t *testing.T) {
 				// change commits in between, so its write changes
 				// nothing: no entry.
 				before = len(entries())
-				st.mu.Lock()
-				st.race = func() { setRole(store.RoleEditor) }
-				st.mu.Unlock()
+				st.next(func() { setRole(store.RoleEditor) })
 				if got := rt.patch(ann, store.RoleEditor); got != 200 {
 					t.Fatalf("%s: PATCH role editor = %d", rt.name, got)
 				}

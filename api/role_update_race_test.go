@@ -4,31 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/sentinel-auth/sentinel/store"
 )
-
-// racingRoleNames is a store whose next UpdateRole first runs race:
-// another request's rename committing between the route's read of the
-// role and its own write.
-type racingRoleNames struct {
-	store.Store
-	mu   sync.Mutex
-	race func()
-}
-
-func (r *racingRoleNames) UpdateRole(ctx context.Context, id string, u store.RBACRoleUpdate) (store.RBACRole, error) {
-	r.mu.Lock()
-	race := r.race
-	r.race = nil
-	r.mu.Unlock()
-	if race != nil {
-		race()
-	}
-	return r.Store.UpdateRole(ctx, id, u)
-}
 
 // TestRoleUpdateRecordedByItsWrite: PATCH /admin/roles/{id} records a
 // rename by what its own write changed, not by the role it read before:
@@ -38,7 +17,7 @@ func TestRoleUpdateRecordedByItsWrite(t *testing.T) {
 	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			st := &racingRoleNames{Store: open(t)}
+			st := &racingStore{Store: open(t)}
 			w := startWS(t, st)
 			wid := w.createWorkspace(w.user("owner"), "team")
 			ctx := context.Background()
@@ -71,9 +50,7 @@ func TestRoleUpdateRecordedByItsWrite(t *testing.T) {
 			}
 			patch := func(name string, race func()) {
 				t.Helper()
-				st.mu.Lock()
-				st.race = race
-				st.mu.Unlock()
+				st.next(race)
 				w.must(200, w.adm("PATCH", "/admin/roles/"+role.ID, map[string]any{"name": name}))
 			}
 
