@@ -88,7 +88,7 @@ func (h *Host) Verify(ctx context.Context, providerName, rawToken string) (Ident
 	case gone(err):
 		p.discard(inst, err)
 		return Identity{}, fmt.Errorf("provider %q: plugin failed during the call: %w", providerName, err)
-	case cctx.Err() != nil && ctx.Err() == nil:
+	case ctx.Err() == nil && (cctx.Err() != nil || deadlineExceeded(err)) && !callerDeadlineFirst(ctx, cctx):
 		return Identity{}, fmt.Errorf("provider %q: plugin did not answer within %s: %w", providerName, p.cfg.Timeout, err)
 	default:
 		return Identity{}, fmt.Errorf("provider %q: %w", providerName, err)
@@ -112,4 +112,12 @@ func (h *Host) Close() {
 	for _, p := range h.providers {
 		p.close()
 	}
+}
+
+// callerDeadlineFirst reports whether the caller's own deadline, not the
+// provider's timeout, bounded the call.
+func callerDeadlineFirst(ctx, call context.Context) bool {
+	caller, ok := ctx.Deadline()
+	ours, _ := call.Deadline()
+	return ok && !caller.After(ours)
 }

@@ -103,6 +103,14 @@ func gone(err error) bool {
 	return ok && st.Code() == codes.Unavailable
 }
 
+// deadlineExceeded reports whether err is the plugin's answer that the
+// call's deadline passed. gRPC sends the deadline to the plugin, whose
+// clock may end the call a moment before the host's context reports it.
+func deadlineExceeded(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.DeadlineExceeded
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
