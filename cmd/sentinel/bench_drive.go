@@ -177,12 +177,20 @@ func drive(ctx context.Context, c *benchClient, o *benchOptions, p plan, out io.
 		go func() {
 			defer wg.Done()
 			var buf bytes.Buffer
+			send := func(r *request) (int, error) { return c.doWith(ctx, "POST", r.path, r.header(), r.body, &buf) }
+			if wc := newWorkerConn(c.base); wc != nil {
+				defer wc.close()
+				send = func(r *request) (int, error) { return wc.do(ctx, r.path, r.header(), r.body, &buf) }
+			}
 			for ctx.Err() == nil {
 				r := p.pick(next.Add(1) - 1)
 				t0 := time.Now()
-				status, err := c.doWith(ctx, "POST", r.path, r.header(), r.body, &buf)
+				status, err := send(r)
 				lat := time.Since(t0)
 				if err != nil {
+					if errors.Is(err, context.DeadlineExceeded) {
+						break // the run's deadline: the request is not counted
+					}
 					if ctx.Err() == nil {
 						t.fail("transport", err.Error())
 					}
