@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,31 +12,50 @@ import (
 
 // bind decodes the JSON body into v strictly (unknown fields and trailing
 // data are errors) and answers 400/413 itself; it reports whether to go on.
+// It decodes from the body as it arrives rather than reading it whole
+// first: the same answers, one buffer fewer per request.
 func bind(c *gin.Context, v any) bool {
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			fail(c, http.StatusRequestEntityTooLarge, codeTooLarge,
-				fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
-			return false
-		}
-		fail(c, http.StatusBadRequest, codeInvalidArgument, "read request body: "+err.Error())
-		return false
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		fail(c, http.StatusBadRequest, codeInvalidArgument, "request body is empty; a JSON object is required")
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	body := &bodyReader{r: c.Request.Body}
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil {
+		// Only white space may follow the object (More would let a
+		// closing bracket through).
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errTrailing
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(body.err, &tooBig):
+		fail(c, http.StatusRequestEntityTooLarge, codeTooLarge,
+			fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
+	case body.err != nil:
+		fail(c, http.StatusBadRequest, codeInvalidArgument, "read request body: "+body.err.Error())
+	case errors.Is(err, io.EOF):
+		fail(c, http.StatusBadRequest, codeInvalidArgument, "request body is empty; a JSON object is required")
+	default:
 		fail(c, http.StatusBadRequest, codeInvalidArgument, "malformed JSON body: "+err.Error())
-		return false
 	}
-	if dec.More() {
-		fail(c, http.StatusBadRequest, codeInvalidArgument, "malformed JSON body: trailing data after the object")
-		return false
+	return false
+}
+
+var errTrailing = errors.New("trailing data after the object")
+
+// bodyReader keeps the body's read error, so bind can tell a body it could
+// not read (too large, cut off) from one that is not valid JSON.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
 	}
-	return true
+	return n, err
 }

@@ -47,6 +47,8 @@ func TestReadValidation(t *testing.T) {
 		{"check malformed json", "/v1/check", `{"object":`},
 		{"check unknown field", "/v1/check", check("objekt", "doc:1")},
 		{"check trailing data", "/v1/check", `{"object":"doc:1","relation":"viewer","user":"user:anne"} {}`},
+		{"check trailing bracket", "/v1/check", `{"object":"doc:1","relation":"viewer","user":"user:anne"} }`},
+		{"check trailing text", "/v1/check", `{"object":"doc:1","relation":"viewer","user":"user:anne"}x`},
 		{"batch unknown field", "/v1/check/batch", map[string]any{"checks": batchOf(1), "extra": 1}},
 		{"list unknown field", "/v1/list", list("object", "doc:1")},
 		{"list-users unknown field", "/v1/list-users", users("user", "user:anne")},

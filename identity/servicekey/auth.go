@@ -2,6 +2,8 @@ package servicekey
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -28,7 +30,7 @@ type Authenticator struct {
 	now    func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]entry // key hash → entry
+	entries map[[sha256.Size]byte]entry // SHA-256 of the secret → entry
 }
 
 type entry struct {
@@ -42,7 +44,7 @@ const touchEvery = time.Minute
 
 // NewAuthenticator returns an Authenticator caching answers for ttl.
 func NewAuthenticator(lookup Lookup, ttl time.Duration) *Authenticator {
-	return &Authenticator{lookup: lookup, ttl: ttl, now: time.Now, entries: map[string]entry{}}
+	return &Authenticator{lookup: lookup, ttl: ttl, now: time.Now, entries: map[[sha256.Size]byte]entry{}}
 }
 
 // Authenticate returns the service that secret belongs to, or an error
@@ -51,13 +53,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (store.
 	if !WellFormed(secret) {
 		return store.Service{}, store.Key{}, fmt.Errorf("%w: malformed key", ErrInvalid)
 	}
-	hash := Hash(secret)
+	sum := sha256.Sum256([]byte(secret))
 	now := a.now()
 	a.mu.Lock()
-	e, ok := a.entries[hash]
+	e, ok := a.entries[sum]
 	a.mu.Unlock()
 	if !ok || now.Sub(e.fetched) > a.ttl {
-		key, err := a.lookup.KeyByHash(ctx, hash)
+		key, err := a.lookup.KeyByHash(ctx, hex.EncodeToString(sum[:])) // = Hash(secret)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Service{}, store.Key{}, fmt.Errorf("%w: unknown key", ErrInvalid)
 		}
@@ -70,7 +72,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (store.
 		}
 		e = entry{key: key, service: svc, fetched: now}
 		a.mu.Lock()
-		a.entries[hash] = e
+		a.entries[sum] = e
 		a.mu.Unlock()
 	}
 	if e.key.RevokedAt != nil && !e.key.RevokedAt.After(now) {
@@ -79,27 +81,29 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (store.
 	if e.key.ExpiresAt != nil && !e.key.ExpiresAt.After(now) {
 		return store.Service{}, store.Key{}, fmt.Errorf("%w: key %s expired", ErrInvalid, e.key.Prefix)
 	}
-	a.touch(hash, e, now)
+	a.touch(sum, e, now)
 	return e.service, e.key, nil
 }
 
 // touch records the use at most once per touchEvery per key, off the
 // request path; failures only cost the timestamp.
-func (a *Authenticator) touch(hash string, e entry, now time.Time) {
+func (a *Authenticator) touch(sum [sha256.Size]byte, e entry, now time.Time) {
 	if e.key.LastUsedAt != nil && now.Sub(*e.key.LastUsedAt) < touchEvery {
 		return
 	}
+	at := now // a copy: taking now's address would move it to the heap on every call
 	a.mu.Lock()
-	cur, ok := a.entries[hash]
+	cur, ok := a.entries[sum]
 	if ok {
-		cur.key.LastUsedAt = &now
-		a.entries[hash] = cur
+		cur.key.LastUsedAt = &at
+		a.entries[sum] = cur
 	}
 	a.mu.Unlock()
+	id := e.key.ID // captured alone: capturing e would move it to the heap on every call
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = a.lookup.TouchKey(ctx, e.key.ID, now)
+		_ = a.lookup.TouchKey(ctx, id, at)
 	}()
 }
 
