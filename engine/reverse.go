@@ -97,12 +97,14 @@ func (r reverse) set(k revKey) smallSet[string] {
 // objects yields the ids of the objects of k (none if k is absent).
 func (r reverse) objects(k revKey) iter.Seq[string] { return r.set(k).all() }
 
-// tuples is the whole in-memory tuple set: the OPA-visible forward index
-// and the Go-only reverse indexes.
+// tuples is the whole in-memory tuple set: the forward index, the
+// membership closures and flattened chains built on it (all OPA-visible),
+// and the Go-only reverse index.
 type tuples struct {
-	fwd index
-	rev reverse
-	eff effIndex
+	fwd      fwdIndex
+	closures index
+	rev      reverse
+	eff      effIndex
 	// careful marks an overlay of contextual tuples that changes a
 	// membership relation or the shape of a flattened chain: the closures
 	// and effective subjects do not reflect it, so the request is decided by
@@ -114,7 +116,7 @@ type tuples struct {
 }
 
 func newTuples() *tuples {
-	return &tuples{fwd: newIndex(), rev: reverse{}, eff: effIndex{}}
+	return &tuples{fwd: fwdIndex{}, closures: newIndex(), rev: reverse{}, eff: effIndex{}}
 }
 
 // add records a tuple in every index and reports whether it was new.
