@@ -98,8 +98,13 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple) bool {
 	o := ids[t.Object.ID]
 	i := o.find(t.Relation, t.User.Type, t.User.Relation)
 	if i < 0 {
-		o = append(o, userGroup{rel: t.Relation, utype: t.User.Type, urel: t.User.Relation})
-		i = len(o) - 1
+		// Grown by one, not doubled: an object keeps its few groups for
+		// good, and the slack of doubling was a third of their memory.
+		grown := make(objTuples, len(o)+1)
+		copy(grown, o)
+		i = len(o)
+		grown[i] = userGroup{rel: t.Relation, utype: t.User.Type, urel: t.User.Relation}
+		o = grown
 	}
 	if !o[i].ids.add(t.User.ID) {
 		return false
