@@ -13,7 +13,8 @@ import (
 // It is held per user, the few (object type, relation) pairs the user is
 // assigned on in a slice and their objects in smallSets, as most hold one
 // object or a few: at 1M tuples a map per (user, type, relation), keyed by
-// all six strings, plus a map of each user's pairs took 156 MiB of heap.
+// all six strings, plus a map of each user's pairs took 156 MiB of heap;
+// this, 46 MiB.
 type reverse map[userKey][]revEntry
 
 // revEntry is the objects of one type a user is assigned to by one relation.
@@ -53,8 +54,13 @@ func (r reverse) add(serviceID string, t tuple.Tuple) {
 	es := r[k.user()]
 	i := entry(es, k)
 	if i < 0 {
-		es = append(es, revEntry{objType: k.objType, rel: k.rel})
-		i = len(es) - 1
+		// Grown by one, not doubled, as fwdIndex.add does: a user keeps
+		// its few entries.
+		grown := make([]revEntry, len(es)+1)
+		copy(grown, es)
+		i = len(es)
+		grown[i] = revEntry{objType: k.objType, rel: k.rel}
+		es = grown
 	}
 	es[i].ids.add(t.Object.ID)
 	r[k.user()] = es
