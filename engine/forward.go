@@ -14,8 +14,8 @@ import (
 // the object, then the object's few (relation, user type, userset
 // relation) groups in a slice, each with its ids in an idSet. Below the
 // object, most of those maps held a single entry (at 1M benchmark tuples,
-// 460k of the 700k maps, ≈300 bytes each even so): as maps the t and s
-// trees took ≈250 MiB of heap, held by object ≈60.
+// 490k of the 700k maps, ≈300 bytes each even so): as maps the t and s
+// trees took ≈250 MiB of heap, held by object ≈45.
 //
 // Deletes prune what they leave empty, up to the service, so memory
 // follows the live tuple count.
