@@ -184,12 +184,10 @@ func (ts *tuples) chainChildren(svc string, p *chainPlan, n node, out []node) []
 	if len(cr.ttus) == 0 {
 		return out
 	}
-	obj := ts.ids("t", svc, n.typ, n.id)
+	obj := ts.fwd.object(svc, n.typ, n.id)
 	for _, tt := range cr.ttus {
-		rel, _ := obj[tt.tupleset].(map[string]any)
 		for _, x := range tt.types {
-			pids, _ := rel[x].(map[string]any)
-			for pid := range pids {
+			for pid := range obj.users(tt.tupleset, x, "").all() {
 				if pid != tuple.Wildcard {
 					out = append(out, node{x, pid, tt.target})
 				}
@@ -199,9 +197,9 @@ func (ts *tuples) chainChildren(svc string, p *chainPlan, n node, out []node) []
 	return out
 }
 
-// ids returns the map at a path of the forward index, or nil.
+// ids returns the map at a path of the closures (c, y or g), or nil.
 func (ts *tuples) ids(keys ...string) map[string]any {
-	v, err := lookup(map[string]any(ts.fwd), keys)
+	v, err := lookup(map[string]any(ts.closures), keys)
 	if err != nil {
 		return nil
 	}
@@ -212,25 +210,22 @@ func (ts *tuples) ids(keys ...string) map[string]any {
 // subjects calls fn for every subject the model admits among the direct
 // tuples of n.
 func (ts *tuples) subjects(svc string, cr *chainRel, n node, fn func(u tuple.User)) {
-	plain, sets := ts.ids("t", svc, n.typ, n.id, n.rel), ts.ids("s", svc, n.typ, n.id, n.rel)
-	if plain == nil && sets == nil {
+	obj := ts.fwd.object(svc, n.typ, n.id)
+	if obj == nil {
 		return
 	}
 	for _, d := range cr.direct {
 		switch {
 		case d.Relation != "":
-			byRel, _ := sets[d.Type].(map[string]any)
-			ids, _ := byRel[d.Relation].(map[string]any)
-			for id := range ids {
+			for id := range obj.users(n.rel, d.Type, d.Relation).all() {
 				fn(tuple.User{Type: d.Type, ID: id, Relation: d.Relation})
 			}
 		case d.IsWildcard():
-			if ids, _ := plain[d.Type].(map[string]any); ids[tuple.Wildcard] != nil {
+			if obj.users(n.rel, d.Type, "").has(tuple.Wildcard) {
 				fn(tuple.User{Type: d.Type, ID: tuple.Wildcard})
 			}
 		default:
-			ids, _ := plain[d.Type].(map[string]any)
-			for id := range ids {
+			for id := range obj.users(n.rel, d.Type, "").all() {
 				if id != tuple.Wildcard {
 					fn(tuple.User{Type: d.Type, ID: id})
 				}
@@ -326,13 +321,7 @@ func (ts *tuples) recomputeChains(svc string, p *chainPlan) {
 	}
 	var nodes []node
 	for k := range p.flat {
-		ids := map[string]bool{}
-		for _, root := range []string{"t", "s"} {
-			for id := range ts.ids(root, svc, k.typ) {
-				ids[id] = true
-			}
-		}
-		for id := range ids {
+		for id := range ts.fwd.objects(svc, k.typ) {
 			nodes = append(nodes, node{k.typ, id, k.rel})
 		}
 	}

@@ -153,13 +153,7 @@ func (ts *tuples) holds(svc string, p *chainPlan, n node, u tuple.User) bool {
 	if !p.rels[relRef{n.typ, n.rel}].admits(u) {
 		return false
 	}
-	var err error
-	if u.Relation != "" {
-		_, err = lookup(map[string]any(ts.fwd), []string{"s", svc, n.typ, n.id, n.rel, u.Type, u.Relation, u.ID})
-	} else {
-		_, err = lookup(map[string]any(ts.fwd), []string{"t", svc, n.typ, n.id, n.rel, u.Type, u.ID})
-	}
-	return err == nil
+	return ts.fwd.users(svc, n.typ, n.id, n.rel, u.Type, u.Relation).has(u.ID)
 }
 
 // recomputeDirty recomputes the nodes chainChange marked.

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"iter"
+
 	"github.com/sentinel-auth/sentinel/engine/compiler"
 	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/tuple"
@@ -56,13 +58,9 @@ func closablesOf(m *model.Model) map[[2]string]closable {
 	return out
 }
 
-// children returns the ids of the objects whose membership is nested in id.
-func (ts *tuples) children(svc string, cl closable, id string) map[string]any {
-	v, err := lookup(map[string]any(ts.fwd), []string{"s", svc, cl.typ, id, cl.rel, cl.typ, cl.rel})
-	if err != nil {
-		return nil
-	}
-	return v.(map[string]any)
+// children yields the ids of the objects whose membership is nested in id.
+func (ts *tuples) children(svc string, cl closable, id string) iter.Seq[string] {
+	return ts.fwd.users(svc, cl.typ, id, cl.rel, cl.typ, cl.rel).all()
 }
 
 // recompute rebuilds the closure and cycle flag of one object. Each member
@@ -81,17 +79,16 @@ func (ts *tuples) recompute(svc string, cl closable, id string) {
 	order := []string{id}
 	for i := 0; i < len(order); i++ {
 		n := order[i]
+		obj := ts.fwd.object(svc, cl.typ, n)
 		for _, x := range cl.plain {
-			if v, err := lookup(map[string]any(ts.fwd), []string{"t", svc, cl.typ, n, cl.rel, x}); err == nil {
-				for uid := range v.(map[string]any) {
-					if uid != tuple.Wildcard {
-						note(x, uid, dist[n])
-					}
+			for uid := range obj.users(cl.rel, x, "").all() {
+				if uid != tuple.Wildcard {
+					note(x, uid, dist[n])
 				}
 			}
 		}
 		for _, x := range cl.wildcard {
-			if _, err := lookup(map[string]any(ts.fwd), []string{"t", svc, cl.typ, n, cl.rel, x, tuple.Wildcard}); err == nil {
+			if obj.users(cl.rel, x, "").has(tuple.Wildcard) {
 				note(x, tuple.Wildcard, dist[n])
 			}
 		}
@@ -104,16 +101,16 @@ func (ts *tuples) recompute(svc string, cl closable, id string) {
 	}
 	ts.setClosure(svc, cl, id, users)
 	if ts.cyclic(svc, cl, order) {
-		ts.fwd.set([]string{"y", svc, cl.typ, id, cl.rel}, true)
+		ts.closures.set([]string{"y", svc, cl.typ, id, cl.rel}, true)
 	} else {
-		ts.fwd.set([]string{"y", svc, cl.typ, id, cl.rel}, nil)
+		ts.closures.set([]string{"y", svc, cl.typ, id, cl.rel}, nil)
 	}
 }
 
 // anyCycle reports whether any membership nesting of svc has a cycle
 // (data.sentinel.y[svc] exists only while one does).
 func (ts *tuples) anyCycle(svc string) bool {
-	y, _ := ts.fwd["y"].(map[string]any)
+	y, _ := ts.closures["y"].(map[string]any)
 	_, ok := y[svc]
 	return ok
 }
@@ -126,7 +123,7 @@ func (ts *tuples) setClosure(svc string, cl closable, id string, users map[strin
 		now, _ := users[utype].(map[string]any)
 		for uid := range uids.(map[string]any) {
 			if _, ok := now[uid]; !ok {
-				ts.fwd.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, nil)
+				ts.closures.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, nil)
 			}
 		}
 	}
@@ -134,11 +131,11 @@ func (ts *tuples) setClosure(svc string, cl closable, id string, users map[strin
 		was, _ := old[utype].(map[string]any)
 		for uid, d := range uids.(map[string]any) {
 			if was[uid] != d {
-				ts.fwd.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, d)
+				ts.closures.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, d)
 			}
 		}
 	}
-	ts.fwd.set([]string{"c", svc, cl.typ, id, cl.rel}, users)
+	ts.closures.set([]string{"c", svc, cl.typ, id, cl.rel}, users)
 }
 
 // cyclic reports whether the nesting among nodes (all reachable from the
@@ -191,21 +188,13 @@ func (ts *tuples) recomputeWithAncestors(svc string, cl closable, id string, don
 // recomputeService rebuilds every closure of a service for a model.
 func (ts *tuples) recomputeService(svc string, cls map[[2]string]closable) {
 	for _, root := range []string{"c", "y", "g"} {
-		delete(ts.fwd[root].(map[string]any), svc)
+		delete(ts.closures[root].(map[string]any), svc)
 	}
 	for _, cl := range cls {
-		ids := map[string]bool{}
-		for _, root := range []string{"t", "s"} {
-			if objs, err := lookup(map[string]any(ts.fwd), []string{root, svc, cl.typ}); err == nil {
-				for id, rels := range objs.(map[string]any) {
-					if _, ok := rels.(map[string]any)[cl.rel]; ok {
-						ids[id] = true
-					}
-				}
+		for id, obj := range ts.fwd.objects(svc, cl.typ) {
+			if obj.hasRel(cl.rel) {
+				ts.recompute(svc, cl, id)
 			}
-		}
-		for id := range ids {
-			ts.recompute(svc, cl, id)
 		}
 	}
 }

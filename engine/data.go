@@ -13,41 +13,18 @@ type Mutation struct {
 	Tuple     tuple.Tuple
 }
 
-// index is the OPA-visible tuple index: {"t": plain and wildcard users,
-// "s": usersets, "c", "y" and "g": membership closures}; see the package
-// doc and closure.go for the paths. The flattened parent chains ("e", "f"
-// and "h", chain.go) are served beside it from an effIndex.
+// index is nested maps as OPA reads them, the membership closures: {"c",
+// "y", "g"}; see closure.go for the paths. The tuples (fwdIndex,
+// forward.go) and the flattened parent chains ("e", "f" and "h", chain.go;
+// effIndex) are served beside it.
 type index map[string]any
 
 func newIndex() index {
 	idx := index{}
-	for _, root := range []string{"t", "s", "c", "y", "g"} {
+	for _, root := range []string{"c", "y", "g"} {
 		idx[root] = map[string]any{}
 	}
 	return idx
-}
-
-// path returns the map keys of a tuple in the index, the leaf last.
-func path(serviceID string, t tuple.Tuple) []string {
-	if t.User.Relation != "" {
-		return []string{"s", serviceID, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.Relation, t.User.ID}
-	}
-	return []string{"t", serviceID, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.ID}
-}
-
-// add sets a tuple and reports whether it was new.
-func (ix index) add(serviceID string, t tuple.Tuple) bool {
-	keys := path(serviceID, t)
-	m := map[string]any(ix)
-	for _, k := range keys[:len(keys)-1] {
-		m = child(m, k)
-	}
-	leaf := keys[len(keys)-1]
-	if _, ok := m[leaf]; ok {
-		return false
-	}
-	m[leaf] = true
-	return true
 }
 
 func child(m map[string]any, key string) map[string]any {
@@ -58,10 +35,6 @@ func child(m map[string]any, key string) map[string]any {
 	m[key] = c
 	return c
 }
-
-// remove deletes a tuple and prunes the maps it leaves empty, so memory
-// follows the live tuple count. Removing a missing tuple is a no-op.
-func (ix index) remove(serviceID string, t tuple.Tuple) { ix.set(path(serviceID, t), nil) }
 
 // Loader accumulates a full tuple set before it replaces the engine's
 // indexes in one step (the initial load). It is not safe for concurrent use.

@@ -148,28 +148,14 @@ func (ts *tuples) unmirror(svc string, types []string) {
 }
 
 // eachTuple calls fn with every tuple of the service whose object is of
-// type typ, read from the forward index (see path for its layout). fn may
-// change other services' parts of the index, not this one's.
+// type typ, read from the forward index. fn may change other services'
+// parts of the index, not this one's.
 func (ts *tuples) eachTuple(svc, typ string, fn func(tuple.Tuple)) {
-	for id, rels := range ts.ids("t", svc, typ) {
-		for rel, utypes := range rels.(map[string]any) {
-			for utype, uids := range utypes.(map[string]any) {
-				for uid := range uids.(map[string]any) {
-					fn(tuple.Tuple{Object: tuple.Object{Type: typ, ID: id}, Relation: rel,
-						User: tuple.User{Type: utype, ID: uid}})
-				}
-			}
-		}
-	}
-	for id, rels := range ts.ids("s", svc, typ) {
-		for rel, utypes := range rels.(map[string]any) {
-			for utype, urels := range utypes.(map[string]any) {
-				for urel, uids := range urels.(map[string]any) {
-					for uid := range uids.(map[string]any) {
-						fn(tuple.Tuple{Object: tuple.Object{Type: typ, ID: id}, Relation: rel,
-							User: tuple.User{Type: utype, ID: uid, Relation: urel}})
-					}
-				}
+	for id, obj := range ts.fwd.objects(svc, typ) {
+		for _, g := range obj {
+			for uid := range g.ids.all() {
+				fn(tuple.Tuple{Object: tuple.Object{Type: typ, ID: id}, Relation: g.rel,
+					User: tuple.User{Type: g.utype, ID: uid, Relation: g.urel}})
 			}
 		}
 	}

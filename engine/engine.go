@@ -6,19 +6,29 @@
 //
 // # Store layout
 //
-// The index is nested maps keyed so that every step of a traversal is a
-// ground lookup or a small enumeration, never a scan or a string split:
+// OPA reads the index as nested maps keyed so that every step of a
+// traversal is a ground lookup or a small enumeration, never a scan or a
+// string split:
 //
 //	data.sentinel.t[svc][type][id][relation][userType][userId] = true          plain users; userId "*" is a wildcard
 //	data.sentinel.s[svc][type][id][relation][userType][userRel][userId] = true userset users (group:eng#member)
 //
-// It is held in plain Go maps behind OPA's storage interface (indexStore):
-// a write is a map assignment, O(1) at any width and any batch size, whereas
-// OPA's AST-valued store rehashes the whole parent object on every write (tens
-// of milliseconds per tuple at 1M tuples) and its plain in-memory store
-// re-scans a transaction's pending writes on every write (quadratic in the
-// batch). A batch of changes is applied under the write lock, so an
-// evaluation sees all of it or none. Deletes prune maps that become empty.
+// It is held in Go maps and slices behind OPA's storage interface
+// (indexStore), by object (forward.go): maps down to the object, then the
+// object's few (relation, user type, userset relation) groups in a slice,
+// each with its ids in a sorted slice, or in the map OPA reads once past 64.
+// OPA sees the nested maps above: a whole tuple is a lookup, and a shorter
+// path (an object's parents, to iterate) gets the maps below it built for
+// the read. Most of the nested maps held one entry, so as maps the tuples
+// took ≈250 MiB of heap at 1M benchmark tuples; by object, ≈45.
+//
+// A write is a map assignment and a bounded slice insertion, at any width
+// and any batch size, whereas OPA's AST-valued store rehashes the whole
+// parent object on every write (tens of milliseconds per tuple at 1M
+// tuples) and its plain in-memory store re-scans a transaction's pending
+// writes on every write (quadratic in the batch). A batch of changes is
+// applied under the write lock, so an evaluation sees all of it or none.
+// Deletes prune what they leave empty.
 //
 // Beside the tuples, the index keeps what the fast variant reads instead
 // of walking, recomputed under the same write lock as the tuples they
@@ -90,6 +100,11 @@
 //     its wildcard at once (data.sentinel.u); the group-cycle flag is
 //     folded into the chain's height; cancellation through
 //     context.AfterFunc rather than a goroutine per evaluation.
+//   - Memory (1M, BenchmarkLoad, median of 4, interleaved with the build
+//     before): heap after the load 477 → 273 MiB, holding the tuples by
+//     object and the reverse index's sets as sorted slices; checks
+//     unchanged (96 allocations, p50 17.7 → 17.3 µs); a server loaded
+//     through the API, after 20 s of checks, 1.07 → 0.64 GiB RSS.
 package engine
 
 import (

@@ -225,6 +225,11 @@ func TestDeletePrunesEmptyParents(t *testing.T) {
 			t.Fatalf("index %s not pruned: %v", root, m)
 		}
 	}
+	e.store.apply(func(ts *tuples) {
+		if len(ts.fwd) != 0 {
+			t.Fatalf("forward index not pruned: %v", ts.fwd)
+		}
+	})
 	if ok, _ := check(t, e, "doc:1", "viewer", "user:a"); ok {
 		t.Fatal("deleted tuple still grants")
 	}

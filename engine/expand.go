@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	openfgav1 "github.com/openfga/api/proto/openfga/v1"
@@ -36,7 +37,7 @@ func (e *Engine) Expand(_ context.Context, serviceID string, req ExpandRequest) 
 
 type expander struct {
 	m   *model.Model
-	ix  index
+	ix  fwdIndex
 	svc string
 	obj tuple.Object
 	rel string
@@ -59,7 +60,7 @@ func (x expander) node(u *openfgav1.Userset) *UsersetTree {
 			if d.Relation != "" || d.IsWildcard() || !x.m.HasRelation(d.Type, target) {
 				continue
 			}
-			for _, id := range x.ids("t", x.obj.Type, x.obj.ID, ts, d.Type) {
+			for _, id := range x.ids(ts, d.Type, "") {
 				if id != tuple.Wildcard {
 					ttu.Computed = append(ttu.Computed, d.Type+":"+id+"#"+target)
 				}
@@ -87,15 +88,15 @@ func (x expander) direct(rel string) []string {
 	for _, d := range x.m.DirectTypes(x.obj.Type, rel) {
 		switch {
 		case d.Relation != "":
-			for _, id := range x.ids("s", x.obj.Type, x.obj.ID, rel, d.Type, d.Relation) {
+			for _, id := range x.ids(rel, d.Type, d.Relation) {
 				out = append(out, d.Type+":"+id+"#"+d.Relation)
 			}
 		case d.IsWildcard():
-			if _, err := lookup(map[string]any(x.ix), []string{"t", x.svc, x.obj.Type, x.obj.ID, rel, d.Type, tuple.Wildcard}); err == nil {
+			if x.ix.users(x.svc, x.obj.Type, x.obj.ID, rel, d.Type, "").has(tuple.Wildcard) {
 				out = append(out, d.Type+":*")
 			}
 		default:
-			for _, id := range x.ids("t", x.obj.Type, x.obj.ID, rel, d.Type) {
+			for _, id := range x.ids(rel, d.Type, "") {
 				if id != tuple.Wildcard {
 					out = append(out, d.Type+":"+id)
 				}
@@ -106,14 +107,8 @@ func (x expander) direct(rel string) []string {
 	return out
 }
 
-func (x expander) ids(root string, keys ...string) []string {
-	v, err := lookup(map[string]any(x.ix), append([]string{root, x.svc}, keys...))
-	if err != nil {
-		return nil
-	}
-	set := map[string]bool{}
-	for id := range v.(map[string]any) {
-		set[id] = true
-	}
-	return sortedKeys(set)
+// ids returns, sorted, the ids of the users of type utype (userset
+// relation urel) assigned rel on the object.
+func (x expander) ids(rel, utype, urel string) []string {
+	return slices.Sorted(x.ix.users(x.svc, x.obj.Type, x.obj.ID, rel, utype, urel).all())
 }

@@ -254,16 +254,14 @@ func (e *edges) expandTo(ts, overlay *tuples, svc string, start node, filter tup
 			frontier = append(frontier, n)
 		}
 	}
-	ids := func(keys ...string) map[string]any {
-		out := map[string]any{}
+	ids := func(n node, utype, urel string) map[string]bool {
+		out := map[string]bool{}
 		for _, src := range []*tuples{ts, overlay} {
 			if src == nil {
 				continue
 			}
-			if v, err := lookup(map[string]any(src.fwd), append([]string{keys[0], svc}, keys[1:]...)); err == nil {
-				for id, x := range v.(map[string]any) {
-					out[id] = x
-				}
+			for id := range src.fwd.users(svc, n.typ, n.id, n.rel, utype, urel).all() {
+				out[id] = true
 			}
 		}
 		return out
@@ -286,24 +284,24 @@ func (e *edges) expandTo(ts, overlay *tuples, svc string, start node, filter tup
 }
 
 // forward visits what one rewrite of node n leads to.
-func (e *edges) forward(n node, rw *openfgav1.Userset, filter tuple.User, ids func(...string) map[string]any, visit func(node), found map[string]bool) {
+func (e *edges) forward(n node, rw *openfgav1.Userset, filter tuple.User, ids func(n node, utype, urel string) map[string]bool, visit func(node), found map[string]bool) {
 	switch v := rw.GetUserset().(type) {
 	case *openfgav1.Userset_This:
 		for _, d := range e.m.DirectTypes(n.typ, n.rel) {
 			switch {
 			case d.Relation != "":
-				for id := range ids("s", n.typ, n.id, n.rel, d.Type, d.Relation) {
+				for id := range ids(n, d.Type, d.Relation) {
 					visit(node{d.Type, id, d.Relation})
 				}
 			case d.IsWildcard():
-				if _, ok := ids("t", n.typ, n.id, n.rel, d.Type)[tuple.Wildcard]; ok && filter.Relation == "" && d.Type == filter.Type {
+				if _, ok := ids(n, d.Type, "")[tuple.Wildcard]; ok && filter.Relation == "" && d.Type == filter.Type {
 					found[d.Type+":*"] = true
 				}
 			default:
 				if filter.Relation != "" || d.Type != filter.Type {
 					continue
 				}
-				for id := range ids("t", n.typ, n.id, n.rel, d.Type) {
+				for id := range ids(n, d.Type, "") {
 					if id != tuple.Wildcard {
 						found[d.Type+":"+id] = true
 					}
@@ -318,7 +316,7 @@ func (e *edges) forward(n node, rw *openfgav1.Userset, filter tuple.User, ids fu
 			if d.Relation != "" || d.IsWildcard() || !e.m.HasRelation(d.Type, target) {
 				continue
 			}
-			for id := range ids("t", n.typ, n.id, ts, d.Type) {
+			for id := range ids(node{n.typ, n.id, ts}, d.Type, "") {
 				if id != tuple.Wildcard {
 					visit(node{d.Type, id, target})
 				}

@@ -31,16 +31,16 @@ type explainer struct {
 	path     map[string]bool
 }
 
-func (x *explainer) ids(keys ...string) []string {
+// ids returns, sorted, the ids of the users of type utype (userset
+// relation urel) assigned rel on obj, in the index or the overlay.
+func (x *explainer) ids(obj tuple.Object, rel, utype, urel string) []string {
 	set := map[string]bool{}
 	for _, src := range []*tuples{x.ts, x.ov} {
 		if src == nil {
 			continue
 		}
-		if v, err := lookup(map[string]any(src.fwd), append([]string{keys[0], x.svc}, keys[1:]...)); err == nil {
-			for id := range v.(map[string]any) {
-				set[id] = true
-			}
+		for id := range src.fwd.users(x.svc, obj.Type, obj.ID, rel, utype, urel).all() {
+			set[id] = true
 		}
 	}
 	return sortedKeys(set)
@@ -73,7 +73,7 @@ func (x *explainer) eval(obj tuple.Object, rel string, rw *openfgav1.Userset, de
 		for _, d := range x.m.DirectTypes(obj.Type, rel) {
 			switch {
 			case d.Relation != "":
-				for _, id := range x.ids("s", obj.Type, obj.ID, rel, d.Type, d.Relation) {
+				for _, id := range x.ids(obj, rel, d.Type, d.Relation) {
 					u := tuple.User{Type: d.Type, ID: id, Relation: d.Relation}
 					step := fmt.Sprintf("%s@%s (tuple)", name, u)
 					if u == x.user {
@@ -86,11 +86,11 @@ func (x *explainer) eval(obj tuple.Object, rel string, rw *openfgav1.Userset, de
 					best = max(best, r)
 				}
 			case d.IsWildcard():
-				if x.user.Relation == "" && x.user.Type == d.Type && slices.Contains(x.ids("t", obj.Type, obj.ID, rel, d.Type), tuple.Wildcard) {
+				if x.user.Relation == "" && x.user.Type == d.Type && slices.Contains(x.ids(obj, rel, d.Type, ""), tuple.Wildcard) {
 					return vYes, []string{fmt.Sprintf("%s@%s:* (wildcard tuple)", name, d.Type)}
 				}
 			default:
-				if x.user.Relation == "" && x.user.Type == d.Type && x.user.ID != tuple.Wildcard && slices.Contains(x.ids("t", obj.Type, obj.ID, rel, d.Type), x.user.ID) {
+				if x.user.Relation == "" && x.user.Type == d.Type && x.user.ID != tuple.Wildcard && slices.Contains(x.ids(obj, rel, d.Type, ""), x.user.ID) {
 					return vYes, []string{fmt.Sprintf("%s@%s (tuple)", name, x.user)}
 				}
 			}
@@ -107,7 +107,7 @@ func (x *explainer) eval(obj tuple.Object, rel string, rw *openfgav1.Userset, de
 			if d.Relation != "" || d.IsWildcard() || !x.m.HasRelation(d.Type, target) {
 				continue
 			}
-			for _, id := range x.ids("t", obj.Type, obj.ID, ts, d.Type) {
+			for _, id := range x.ids(obj, ts, d.Type, "") {
 				if id == tuple.Wildcard {
 					continue
 				}

@@ -13,7 +13,8 @@ import (
 // It is held per user, the few (object type, relation) pairs the user is
 // assigned on in a slice and their objects in smallSets, as most hold one
 // object or a few: at 1M tuples a map per (user, type, relation), keyed by
-// all six strings, plus a map of each user's pairs took 156 MiB of heap.
+// all six strings, plus a map of each user's pairs took 156 MiB of heap;
+// this, 46 MiB.
 type reverse map[userKey][]revEntry
 
 // revEntry is the objects of one type a user is assigned to by one relation.
@@ -53,8 +54,13 @@ func (r reverse) add(serviceID string, t tuple.Tuple) {
 	es := r[k.user()]
 	i := entry(es, k)
 	if i < 0 {
-		es = append(es, revEntry{objType: k.objType, rel: k.rel})
-		i = len(es) - 1
+		// Grown by one, not doubled, as fwdIndex.add does: a user keeps
+		// its few entries.
+		grown := make([]revEntry, len(es)+1)
+		copy(grown, es)
+		i = len(es)
+		grown[i] = revEntry{objType: k.objType, rel: k.rel}
+		es = grown
 	}
 	es[i].ids.add(t.Object.ID)
 	r[k.user()] = es
@@ -97,12 +103,14 @@ func (r reverse) set(k revKey) smallSet[string] {
 // objects yields the ids of the objects of k (none if k is absent).
 func (r reverse) objects(k revKey) iter.Seq[string] { return r.set(k).all() }
 
-// tuples is the whole in-memory tuple set: the OPA-visible forward index
-// and the Go-only reverse indexes.
+// tuples is the whole in-memory tuple set: the forward index, the
+// membership closures and flattened chains built on it (all OPA-visible),
+// and the Go-only reverse index.
 type tuples struct {
-	fwd index
-	rev reverse
-	eff effIndex
+	fwd      fwdIndex
+	closures index
+	rev      reverse
+	eff      effIndex
 	// careful marks an overlay of contextual tuples that changes a
 	// membership relation or the shape of a flattened chain: the closures
 	// and effective subjects do not reflect it, so the request is decided by
@@ -114,7 +122,7 @@ type tuples struct {
 }
 
 func newTuples() *tuples {
-	return &tuples{fwd: newIndex(), rev: reverse{}, eff: effIndex{}}
+	return &tuples{fwd: fwdIndex{}, closures: newIndex(), rev: reverse{}, eff: effIndex{}}
 }
 
 // add records a tuple in every index and reports whether it was new.

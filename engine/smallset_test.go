@@ -11,11 +11,13 @@ import (
 // removes, across the switch from slice to map.
 func TestSmallSet(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for round := range 200 {
+	grew := 0
+	for round := range 100 {
 		var s smallSet[string]
 		ref := map[string]bool{}
 		universe := 1 + r.IntN(3*smallSetMax)
-		for step := range 100 {
+		for step := range 300 {
+			wasBig := s.big != nil
 			x := fmt.Sprint(r.IntN(universe))
 			if r.IntN(3) == 0 {
 				if got, want := s.remove(x), ref[x]; got != want {
@@ -27,6 +29,12 @@ func TestSmallSet(t *testing.T) {
 					t.Fatalf("round %d step %d: add(%s) = %v, want %v", round, step, x, got, want)
 				}
 				ref[x] = true
+			}
+			if s.big != nil && !wasBig {
+				grew++
+			}
+			if s.big == nil && !slices.IsSorted(s.small) {
+				t.Fatalf("round %d step %d: slice not sorted: %v", round, step, s.small)
 			}
 			if s.len() != len(ref) {
 				t.Fatalf("round %d step %d: len %d, want %d", round, step, s.len(), len(ref))
@@ -49,5 +57,8 @@ func TestSmallSet(t *testing.T) {
 				t.Fatal("has(absent)")
 			}
 		}
+	}
+	if grew == 0 {
+		t.Fatal("no set grew into a map")
 	}
 }

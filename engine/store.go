@@ -43,7 +43,7 @@ type txn struct {
 	storage.Transaction
 	once    sync.Once
 	s       *indexStore
-	overlay index
+	overlay fwdIndex
 	eff     *effOverlay // contextual grants on flattened chains
 }
 
@@ -94,12 +94,9 @@ func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path stora
 		return v, err
 	}
 	if path.HasPrefix(indexPath) {
-		v, err := lookup(map[string]any(s.data.fwd), path[len(indexPath):])
-		if len(path) == len(indexPath) && err == nil {
-			v = s.data.withEff()
-		}
+		v, err := s.data.readIndex(path[len(indexPath):])
 		if w, ok := t.(*txn); ok && w.overlay != nil {
-			if ov, oerr := lookup(map[string]any(w.overlay), path[len(indexPath):]); oerr == nil {
+			if ov, oerr := w.overlay.readOverlay(path[len(indexPath):]); oerr == nil {
 				if err != nil {
 					return ov, nil
 				}
@@ -122,12 +119,16 @@ func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path stora
 	return cp, nil
 }
 
-// withEff returns the whole index as OPA sees it: the maps of fwd and the
-// flattened chains, built (see effIndex.materialize).
+// withEff returns the whole index as OPA sees it: the tuples and the
+// flattened chains, built (see fwdIndex.materialize and
+// effIndex.materialize), beside the closures' maps.
 func (ts *tuples) withEff() map[string]any {
-	out := make(map[string]any, len(ts.fwd)+3)
-	for k, v := range ts.fwd {
+	out := make(map[string]any, len(ts.closures)+5)
+	for k, v := range ts.closures {
 		out[k] = v
+	}
+	for _, root := range []string{"t", "s"} {
+		out[root], _ = ts.fwd.materialize(storage.Path{root})
 	}
 	for _, root := range []string{"e", "f", "h"} {
 		v, _ := ts.eff.materialize(storage.Path{root})
