@@ -96,7 +96,7 @@ func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error
 // a membership relation. If the service's model is replaced meanwhile, it
 // evaluates again on the new one.
 func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object tuple.Object, relation string, user tuple.User) (bool, error) {
-	input := evalInput(object, user)
+	input := evalInput(c.names, object, user)
 	careful := overlay != nil && overlay.careful
 	var (
 		allowed bool
@@ -122,36 +122,6 @@ func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object 
 	}
 	return allowed, nil
 }
-
-// queryInput is the input of a compiled query (see package compiler), and
-// whether its user is plain: neither a userset nor the wildcard, the users
-// compiler.Compiled.PlainQuery's entries are made for.
-type queryInput struct {
-	value ast.Object
-	plain bool
-}
-
-func evalInput(object tuple.Object, user tuple.User) queryInput {
-	return queryInput{
-		value: ast.NewObject(
-			ast.Item(inputID, ast.StringTerm(object.ID)),
-			ast.Item(inputUType, ast.StringTerm(user.Type)),
-			ast.Item(inputUID, ast.StringTerm(user.ID)),
-			ast.Item(inputURel, ast.StringTerm(user.Relation)),
-		),
-		plain: user.Relation == "" && user.ID != tuple.Wildcard,
-	}
-}
-
-// The input's keys, made once: OPA interns only its own common strings, so
-// ast.InternedTerm("utype") allocated a new term on every check. Terms are
-// never modified by evaluation, so every input may share them.
-var (
-	inputID    = ast.StringTerm("id")
-	inputUType = ast.StringTerm("utype")
-	inputUID   = ast.StringTerm("uid")
-	inputURel  = ast.StringTerm("urel")
-)
 
 // errStale: the model evaluated was replaced before the evaluation could
 // read the index (whose closures follow the current model).

@@ -166,6 +166,7 @@ type compiled struct {
 	dirTypes  map[string]bool // the directory types if the model opted in, else nil
 	closables map[[2]string]closable
 	chains    *chainPlan // nil if the model flattens no relation
+	names     termNames  // terms of the model's names, for check inputs
 	fast      *compiler.Compiled
 	careful   *compiler.Compiled
 
@@ -241,7 +242,7 @@ func (e *Engine) SetModel(serviceID string, m *model.Model, opts ...ModelOptions
 		return err
 	}
 	cm := &compiled{
-		service: serviceID, model: m, closables: closablesOf(m), chains: newChainPlan(m),
+		service: serviceID, model: m, closables: closablesOf(m), chains: newChainPlan(m), names: newTermNames(m),
 		fast: fast, careful: careful, fastCompiler: fastC,
 		carefulReady: make(chan struct{}),
 		queries:      map[queryKey]*rego.PreparedEvalQuery{},
