@@ -158,8 +158,11 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 	if ctx.Done() != nil { // a context that can end
 		defer context.AfterFunc(ctx, cancel.Cancel)()
 	}
+	calls := e.calls.get()
+	defer e.calls.put(calls)
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input.value), rego.EvalTransaction(tx),
-		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}), rego.EvalExternalCancel(cancel))
+		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}), rego.EvalExternalCancel(cancel),
+		rego.EvalVirtualCache(calls))
 	if err != nil {
 		if isTooComplex(err) {
 			return false, errTooComplex

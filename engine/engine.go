@@ -127,6 +127,7 @@ type Options struct {
 type Engine struct {
 	store *indexStore
 	opts  Options
+	calls callCaches // the evaluations' function-call caches, reused
 
 	mu     sync.RWMutex
 	models map[string]*compiled // service id → current model
