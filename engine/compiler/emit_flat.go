@@ -54,10 +54,11 @@ func (g *generator) flatBodies(ri *relInfo, depth int, plainOnly bool) [][]strin
 	var deny []string
 	if len(closable) > 0 {
 		via := g.viaFunction(ri, closable)
-		out = append(out, []string{plain, fmt.Sprintf("%s(id) >= 0", via), fmt.Sprintf("%s(id) <= %d", via, left)})
+		out = append(out, []string{plain, fmt.Sprintf("%s(id) <= %d", via, left)})
 		// No "not data.sentinel.y[...]" (a group cycle): while the
-		// service has one, its heights read as cycles (deep).
-		deny = append(deny, fmt.Sprintf("%s(id) == -1", via))
+		// service has one, its heights read as cycles (deep). The call
+		// is the one above, answered from OPA's function cache.
+		deny = append(deny, fmt.Sprintf("%s(id) == %d", via, noGroup))
 	}
 	if len(other) > 0 {
 		for _, u := range other {
@@ -123,9 +124,12 @@ func (g *generator) chainUsersets(k relKey) (closable, other []relKey, wildcards
 // viaFunction writes, once per relation, the function giving the fewest
 // steps from T:id#R to the input user through the closable usersets on its
 // chain (steps to the userset, one to enter it, its closure distance), or
-// -1 if the user is in none of them: two reads, the usersets granted and
-// the user's closure, matched in the evaluation (a read of the index for
-// each group the user is in cost a third of a denial).
+// noGroup if the user is in none of them: two reads, the usersets granted
+// and the user's closure, matched in the evaluation (a read of the index
+// for each group the user is in cost a third of a denial). noGroup, being
+// more than any depth left, lets a grant test the value once (it was -1,
+// which took a second test and a second call); the minimum of no steps is
+// undefined, which leads to the else.
 func (g *generator) viaFunction(ri *relInfo, closable []relKey) string {
 	name := ri.name + "_via"
 	if g.emitted[name] {
@@ -148,16 +152,20 @@ func (g *generator) viaFunction(ri *relInfo, closable []relKey) string {
 				f, lit(u.typ), lit(u.rel), g.ref("g", lit(u.typ), lit(u.rel), "input.utype", uid)))
 		}
 	}
-	fmt.Fprintf(&g.out, "\n# %s: fewest steps to the user through a group on the chain, or -1\n", ri.key)
+	fmt.Fprintf(&g.out, "\n# %s: fewest steps to the user through a group on the chain, or %d (none)\n", ri.key, noGroup)
 	// Arrays, not sets: only the least matters, and a set hashes each
 	// element (the comprehension was a sixth of a check's allocations).
 	all := arms[0]
 	for _, a := range arms[1:] {
 		all = fmt.Sprintf("array.concat(%s, %s)", all, a)
 	}
-	fmt.Fprintf(&g.out, "%s(id) := min(s) if {\n\ts := %s\n\tcount(s) > 0\n} else := -1\n", name, all)
+	fmt.Fprintf(&g.out, "%s(id) := min(%s) if true\n\telse := %d\n", name, all, noGroup)
 	return name
 }
+
+// noGroup is what a via function (viaFunction) returns when the user is in
+// none of the groups granted: more steps than any walk may take.
+const noGroup = unbounded
 
 // deepFunction writes, once per relation, the function true when the walk
 // from T:id#R can take at least `steps` steps (a missing height is that of
