@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/metrics"
-	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/sentinel-auth/sentinel/model"
 	"github.com/sentinel-auth/sentinel/tuple"
@@ -152,21 +149,7 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 	}
 	calls := e.calls.get()
 	defer e.calls.put(calls)
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input.value), rego.EvalTransaction(tx),
-		rego.EvalMetrics(metrics.NoOp()), rego.EvalBaseCache(noBaseCache{}), rego.EvalExternalCancel(doneCancel{ctx.Done()}),
-		rego.EvalVirtualCache(calls))
-	if err != nil {
-		if isTooComplex(err) {
-			return false, errTooComplex
-		}
-		return false, err
-	}
-	// A function call that is undefined yields no result: not allowed.
-	if len(rs) == 0 {
-		return false, nil
-	}
-	allowed, _ := rs[0].Expressions[0].Value.(bool)
-	return allowed, nil
+	return pq.eval(ctx, tx, input.value, doneCancel{ctx.Done()}, calls)
 }
 
 // doneCancel is a check's cancellation as OPA asks for it: cancelled once
@@ -190,12 +173,6 @@ func (c doneCancel) Cancelled() bool {
 	default:
 		return false
 	}
-}
-
-// isTooComplex recognises the too_complex builtin's error after OPA has
-// wrapped it in its own error type, which keeps only the message.
-func isTooComplex(err error) bool {
-	return strings.Contains(err.Error(), errTooComplex.Error())
 }
 
 // noBaseCache is the base-document cache of a check's evaluation: none.

@@ -99,7 +99,6 @@ import (
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/types"
 
@@ -148,15 +147,6 @@ func New(_ context.Context, opts ...Options) (*Engine, error) {
 // errTooComplex is what the too_complex builtin fails with.
 var errTooComplex = errors.New("resolution depth exceeded")
 
-// tooComplex is called by generated Rego past the depth limit; with strict
-// builtin errors its error aborts the evaluation.
-var tooComplex = rego.Function1(&rego.Function{
-	Name: compiler.TooComplexBuiltin,
-	Decl: types.NewFunction(types.Args(types.S), types.B),
-}, func(_ rego.BuiltinContext, rel *ast.Term) (*ast.Term, error) {
-	return nil, fmt.Errorf("%w at %v", errTooComplex, rel)
-})
-
 // compiled is one model version compiled for one service, with its queries
 // prepared on first use. It holds two variants of the Rego (see
 // compiler.Options.TrackCycles): fast, tried first, and careful, used when
@@ -178,7 +168,7 @@ type compiled struct {
 	carefulErr      error
 
 	mu      sync.RWMutex
-	queries map[queryKey]*rego.PreparedEvalQuery
+	queries map[queryKey]*preparedQuery
 
 	edgesOnce sync.Once
 	edges     *edges
@@ -246,7 +236,7 @@ func (e *Engine) SetModel(serviceID string, m *model.Model, opts ...ModelOptions
 		service: serviceID, model: m, closables: closablesOf(m), chains: newChainPlan(m), names: newTermNames(m),
 		fast: fast, careful: careful, fastCompiler: fastC,
 		carefulReady: make(chan struct{}),
-		queries:      map[queryKey]*rego.PreparedEvalQuery{},
+		queries:      map[queryKey]*preparedQuery{},
 	}
 	if o.Directory {
 		cm.dirTypes = e.directoryTypes()
@@ -308,7 +298,7 @@ func (e *Engine) isCurrent(c *compiled) bool {
 func (e *Engine) currentOf(c *compiled) *compiled { return e.current(c.service) }
 
 // query returns the prepared query deciding objType#relation in one variant.
-func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string, careful, plain bool) (*rego.PreparedEvalQuery, error) {
+func (e *Engine) query(ctx context.Context, c *compiled, objType, relation string, careful, plain bool) (*preparedQuery, error) {
 	plain = plain && !careful
 	key := queryKey{objType, relation, careful, plain}
 	c.mu.RLock()
@@ -341,16 +331,10 @@ func (e *Engine) query(ctx context.Context, c *compiled, objType, relation strin
 	if !ok {
 		return nil, fmt.Errorf("%w: relation %q is not defined on type %q", ErrInvalidRequest, relation, objType)
 	}
-	pq, err := rego.New(
-		rego.Query(src),
-		rego.Compiler(rc),
-		rego.Store(e.store),
-		tooComplex,
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
+	pq, err := prepare(rc, e.store, src)
 	if err != nil {
 		return nil, fmt.Errorf("prepare %s#%s: %w", objType, relation, err)
 	}
-	c.queries[key] = &pq
-	return &pq, nil
+	c.queries[key] = pq
+	return pq, nil
 }

@@ -11,7 +11,7 @@ import (
 // whether its user is plain: neither a userset nor the wildcard, the users
 // compiler.Compiled.PlainQuery's entries are made for.
 type queryInput struct {
-	value ast.Object
+	value *ast.Term // an object
 	plain bool
 }
 
@@ -23,12 +23,12 @@ func evalInput(names termNames, object tuple.Object, user tuple.User) queryInput
 	ids := new([2]ast.Term)
 	ids[0].Value, ids[1].Value = ast.String(object.ID), ast.String(user.ID)
 	return queryInput{
-		value: ast.NewObject(
+		value: ast.NewTerm(ast.NewObject(
 			ast.Item(inputID, &ids[0]),
 			ast.Item(inputUType, names.term(user.Type)),
 			ast.Item(inputUID, &ids[1]),
 			ast.Item(inputURel, names.term(user.Relation)),
-		),
+		)),
 		plain: user.Relation == "" && user.ID != tuple.Wildcard,
 	}
 }
