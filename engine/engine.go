@@ -33,12 +33,13 @@
 //     group#member] or editor or viewer from parent`, every user, wildcard
 //     and userset its rewrite reaches across the whole chain, with the
 //     steps to each (data.sentinel.e, .f), and the chain's height (.h).
-//     A check of a plain user reads its id, the wildcard, and the user's
-//     groups (.g) against the usersets granted (.f). These sets repeat
-//     every ancestor's grants in every object below, so they are held
-//     compactly (effective.go: interned ids in sorted slices, +80 MiB of
-//     heap at 1M tuples; as maps they took +630 MiB) and served through the
-//     same storage interface. A grant changes them incrementally (the
+//     A check of a plain user reads its id, the wildcard, and the fewest
+//     steps through the usersets granted (.f) that the user is in (.g),
+//     which the store matches in Go and serves as one read (.v, via.go).
+//     These sets repeat every ancestor's grants in every object below, so
+//     they are held compactly (effective.go: interned ids in sorted slices,
+//     +80 MiB of heap at 1M tuples; as maps they took +630 MiB) and served
+//     through the same storage interface. A grant changes them incrementally (the
 //     objects whose walk reaches it, found by walking back); a parent
 //     change recomputes the objects below it, each from its own tuples and
 //     its parents' sets (chain_build.go).
