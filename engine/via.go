@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/storage"
+
+	"github.com/sentinel-auth/sentinel/tuple"
 )
 
 // viaRoot is the view of the index a flattened relation's check reads to
@@ -39,21 +41,41 @@ func (s *indexStore) readVia(ctx context.Context, t storage.Transaction, path st
 		return nil, err
 	}
 	in, _ := groups.(map[string]any)
+	// The grants are one set of the index (data.sentinel.f): found once,
+	// then looked up per group, unless contextual grants are to be merged
+	// in, which reading each through Read does.
 	granted := storage.Path{indexPath[0], "f", svc, typ, id, rel, setType, setRel, ""}
+	var set *effSet
+	sv := s.data.eff[svc]
+	if w, ok := t.(*txn); (!ok || w.eff == nil) && sv != nil {
+		if set = sv.get(node{typ, id, rel}); set == nil {
+			return nil, notFound(path) // no grants on the chain
+		}
+	}
 	best, found := 0, false
 	for x, distance := range in {
-		granted[len(granted)-1] = x
-		v, err := s.Read(ctx, t, granted)
-		if storage.IsNotFound(err) {
-			continue
+		var steps int
+		if set != nil {
+			var ok bool
+			if steps, ok = sv.lookup(set, tuple.User{Type: setType, Relation: setRel, ID: x}); !ok {
+				continue
+			}
+		} else {
+			granted[len(granted)-1] = x
+			v, err := s.Read(ctx, t, granted)
+			if storage.IsNotFound(err) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			var ok bool
+			if steps, ok = v.(int); !ok {
+				return nil, fmt.Errorf("index: %v is %v, not a number of steps", granted, v)
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		steps, ok1 := v.(int)
-		d, ok2 := distance.(int)
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("index: %v (%v) or %v (%v) is not a number of steps", granted, v, path[:8], distance)
+		d, ok := distance.(int)
+		if !ok {
+			return nil, fmt.Errorf("index: the distance of %s in %s:%s#%s is %v, not a number", path[9], setType, x, setRel, distance)
 		}
 		if total := steps + d + 1; !found || total < best {
 			best, found = total, true
