@@ -91,6 +91,21 @@
 //     its wildcard at once (data.sentinel.u); the group-cycle flag is
 //     folded into the chain's height; cancellation through
 //     context.AfterFunc rather than a goroutine per evaluation.
+//   - Then its garbage and the group match (1M, interleaved with the
+//     previous build, medians of 6: p50 16.0 → 11.7 µs, p99 121 → 56 µs,
+//     allocations 96 → 51, 5.6 → 3.0 KB per check). The collector marks the
+//     whole index once per heap's worth of garbage, and at 100k its CPU
+//     per check was about that of the check, so bytes count: the input
+//     shares the model's name terms; function calls are cached in a
+//     pooled list (callcache.go), not OPA's trie of hash maps;
+//     cancellation polls the context's done channel (doneCancel); checks
+//     run through topdown on pooled copies of their query's settings
+//     (prepared.go), not rego's per-evaluation context and result set.
+//     The group match, half of a denial's CPU in Rego, is one read of a
+//     view the store computes in Go (data.sentinel.v, via.go). Thread CPU
+//     per check (best of 9 over the samples, 100k): mean 12.5 → 7.7 µs,
+//     p90 22.5 → 11.6 µs; a denied doc#viewer 17.4 → 10.4 µs, a grant
+//     found in one read 6.0 → 4.7 µs, most of it OPA's own evaluation.
 package engine
 
 import (
