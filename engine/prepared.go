@@ -41,8 +41,11 @@ func prepare(rc *ast.Compiler, store storage.Store, src string) (*preparedQuery,
 	if err != nil {
 		return nil, err
 	}
+	if len(body) != 1 {
+		return nil, fmt.Errorf("query %q is not one function call", src)
+	}
 	call, ok := body[0].Terms.([]*ast.Term)
-	if len(body) != 1 || !ok {
+	if !ok {
 		return nil, fmt.Errorf("query %q is not a function call", src)
 	}
 	body[0].Terms = append(call, ast.NewTerm(decision))
