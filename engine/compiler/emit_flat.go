@@ -28,11 +28,11 @@ const (
 // depth left. A userset subject counts where the user is in it: for a
 // closable relation, the engine matches the user's closure entries
 // (data.sentinel.g) against the usersets granted and serves the fewest
-// steps (data.sentinel.v); otherwise the relation is asked. The answer is false only where the
-// walk would have ended within the depth left without a cycle; anything
-// else (a cycle, a chain too deep, a group too deep) calls too_complex, so
-// the careful variant judges it. Usersets asked about go on to the
-// ordinary bodies.
+// steps (data.sentinel.v); otherwise the relation is asked. The answer is
+// false only where the walk would have ended within the depth left without
+// a cycle; anything else (a cycle, a chain too deep, a group too deep)
+// calls too_complex, so the careful variant judges it. Usersets asked
+// about go on to the ordinary bodies.
 func (g *generator) flatBodies(ri *relInfo, depth int, plainOnly bool) [][]string {
 	t, r := ri.key.typ, ri.key.rel
 	left := g.opts.MaxDepth - depth
