@@ -246,7 +246,7 @@ func TestChainIncremental(t *testing.T) {
 								t.Fatalf("seed %d batch %d: check %s#%s@%s = %v, reference says %v\nmodel:\n%s\ntuples: %v", seed, batch, obj, rel, u, got.Allowed, want, dsl, ref.tuples)
 							}
 							// The fast variant alone, where it decides, decides right.
-							fast, err := e.evalVariant(ctx, e.current("svc"), nil, typ, rel, evalInput(obj, user), false)
+							fast, err := e.evalVariant(ctx, e.current("svc"), nil, typ, rel, evalInput(nil, obj, user), false)
 							switch {
 							case errors.Is(err, errTooComplex):
 							case err != nil || fast != want:

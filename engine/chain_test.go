@@ -21,7 +21,7 @@ func fastCheck(t *testing.T, e *Engine, obj, rel, user string) (bool, error) {
 	t.Helper()
 	tp := mustTuple(t, obj, rel, user)
 	c := e.current("svc")
-	return e.evalVariant(context.Background(), c, nil, tp.Object.Type, tp.Relation, evalInput(tp.Object, tp.User), false)
+	return e.evalVariant(context.Background(), c, nil, tp.Object.Type, tp.Relation, evalInput(nil, tp.Object, tp.User), false)
 }
 
 func TestFlattenedRelations(t *testing.T) {
@@ -296,7 +296,7 @@ func TestChainContextual(t *testing.T) {
 		}
 		if !c.careful {
 			tp := mustTuple(t, c.obj, c.rel, c.user)
-			fast, err := e.evalVariant(context.Background(), e.current("svc"), ov, tp.Object.Type, tp.Relation, evalInput(tp.Object, tp.User), false)
+			fast, err := e.evalVariant(context.Background(), e.current("svc"), ov, tp.Object.Type, tp.Relation, evalInput(nil, tp.Object, tp.User), false)
 			if err != nil || fast != c.want {
 				t.Errorf("%s: fast variant = %v, %v; want %v decided", c.name, fast, err, c.want)
 			}
@@ -325,7 +325,7 @@ func TestChainGroupCycle(t *testing.T) {
 	)
 	fast := func(user string) (bool, error) {
 		tp := mustTuple(t, "doc:1", "viewer", user)
-		return e.evalVariant(context.Background(), e.current("svc"), nil, tp.Object.Type, tp.Relation, evalInput(tp.Object, tp.User), false)
+		return e.evalVariant(context.Background(), e.current("svc"), nil, tp.Object.Type, tp.Relation, evalInput(nil, tp.Object, tp.User), false)
 	}
 	for user, want := range map[string]bool{"user:bob": true, "user:carl": true, "user:zed": false} {
 		if got, err := check(t, e, "doc:1", "viewer", user); err != nil || got != want {

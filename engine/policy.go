@@ -9,7 +9,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Policy is a Rego query over extra policy modules (custom RBAC, a security
@@ -58,12 +57,8 @@ func (p *Policy) Eval(ctx context.Context, input any) (rego.ResultSet, error) {
 		return nil, err
 	}
 	// As in checks (evalVariant): no metrics registry, and cancellation
-	// without a goroutine per evaluation.
-	cancel := topdown.NewCancel()
-	if ctx.Done() != nil { // a context that can end
-		defer context.AfterFunc(ctx, cancel.Cancel)()
-	}
-	rs, err := p.query.Eval(ctx, opt, rego.EvalTransaction(tx), rego.EvalMetrics(metrics.NoOp()), rego.EvalExternalCancel(cancel))
+	// polled from the context (doneCancel).
+	rs, err := p.query.Eval(ctx, opt, rego.EvalTransaction(tx), rego.EvalMetrics(metrics.NoOp()), rego.EvalExternalCancel(doneCancel{ctx.Done()}))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policy: %w", err)
 	}

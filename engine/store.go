@@ -83,6 +83,9 @@ func (s *indexStore) Abort(ctx context.Context, t storage.Transaction) {
 // transaction holds the read lock), merged with the transaction's overlay,
 // and splices the index into reads of its ancestors.
 func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
+	if len(path) > len(indexPath) && path.HasPrefix(indexPath) && path[len(indexPath)] == viaRoot {
+		return s.readVia(ctx, t, path)
+	}
 	if len(path) > len(indexPath) && path.HasPrefix(indexPath) && isEffRoot(path[len(indexPath)]) {
 		v, err := s.data.eff.read(path[len(indexPath):])
 		if err == nil && path[len(indexPath)] == "h" && s.data.anyCycle(path[len(indexPath)+1]) {

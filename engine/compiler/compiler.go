@@ -26,7 +26,8 @@
 //
 // and, by the fast variant only, what the engine keeps instead of walks:
 // membership closures (data.sentinel.c, .y, .g; see Closable) and
-// flattened parent chains (data.sentinel.e, .f, .h; see Flattened).
+// flattened parent chains (data.sentinel.e, .f, .h, and the views .u and
+// .v the engine computes on read; see Flattened and flatBodies).
 //
 // Input: {"id": object id, "utype", "uid", "urel"} — the user as type, id
 // and relation ("" unless the user is a userset).

@@ -22,16 +22,17 @@ const (
 //	                                                                 or while any membership of the service has one
 //	data.sentinel.u[svc][type][id][rel][userType][userId] = steps   e's steps to the user or its type's wildcard (plain entries)
 //	data.sentinel.g[svc][setType][setRel][userType][userId][setId] = steps  the closures, by member
+//	data.sentinel.v[svc][type][id][rel][setType][setRel][userType][userId] = steps  through the usersets of f the user is in (g)
 //
 // A subject counts where the walk it replaces would reach it within the
 // depth left. A userset subject counts where the user is in it: for a
-// closable relation, the user's closure entries (data.sentinel.g) are
-// matched against the usersets granted (one lookup per group the user is
-// in); otherwise the relation is asked. The answer is false only where the
-// walk would have ended within the depth left without a cycle; anything
-// else (a cycle, a chain too deep, a group too deep) calls too_complex, so
-// the careful variant judges it. Usersets asked about go on to the
-// ordinary bodies.
+// closable relation, the engine matches the user's closure entries
+// (data.sentinel.g) against the usersets granted and serves the fewest
+// steps (data.sentinel.v); otherwise the relation is asked. The answer is
+// false only where the walk would have ended within the depth left without
+// a cycle; anything else (a cycle, a chain too deep, a group too deep)
+// calls too_complex, so the careful variant judges it. Usersets asked
+// about go on to the ordinary bodies.
 func (g *generator) flatBodies(ri *relInfo, depth int, plainOnly bool) [][]string {
 	t, r := ri.key.typ, ri.key.rel
 	left := g.opts.MaxDepth - depth
@@ -54,10 +55,11 @@ func (g *generator) flatBodies(ri *relInfo, depth int, plainOnly bool) [][]strin
 	var deny []string
 	if len(closable) > 0 {
 		via := g.viaFunction(ri, closable)
-		out = append(out, []string{plain, fmt.Sprintf("%s(id) >= 0", via), fmt.Sprintf("%s(id) <= %d", via, left)})
+		out = append(out, []string{plain, fmt.Sprintf("%s(id) <= %d", via, left)})
 		// No "not data.sentinel.y[...]" (a group cycle): while the
-		// service has one, its heights read as cycles (deep).
-		deny = append(deny, fmt.Sprintf("%s(id) == -1", via))
+		// service has one, its heights read as cycles (deep). The call
+		// is the one above, answered from OPA's function cache.
+		deny = append(deny, fmt.Sprintf("%s(id) == %d", via, noGroup))
 	}
 	if len(other) > 0 {
 		for _, u := range other {
@@ -123,16 +125,18 @@ func (g *generator) chainUsersets(k relKey) (closable, other []relKey, wildcards
 // viaFunction writes, once per relation, the function giving the fewest
 // steps from T:id#R to the input user through the closable usersets on its
 // chain (steps to the userset, one to enter it, its closure distance), or
-// -1 if the user is in none of them: two reads, the usersets granted and
-// the user's closure, matched in the evaluation (a read of the index for
-// each group the user is in cost a third of a denial).
+// noGroup if the user is in none of them. The engine serves that number
+// for each userset type as one read (data.sentinel.v), matching the
+// usersets granted (.f) with the user's groups (.g) in Go: matched in Rego
+// it was about half of a denial's CPU, and a read of the index for each
+// group the user is in a third. noGroup, being more than any depth left,
+// lets a grant test the value once.
 func (g *generator) viaFunction(ri *relInfo, closable []relKey) string {
 	name := ri.name + "_via"
 	if g.emitted[name] {
 		return name
 	}
 	g.emitted[name] = true
-	f := g.ref("f", lit(ri.key.typ), "id", lit(ri.key.rel))
 	var arms []string
 	for _, u := range closable {
 		uids := []string{"input.uid"}
@@ -144,20 +148,30 @@ func (g *generator) viaFunction(ri *relInfo, closable []relKey) string {
 			}
 		}
 		for _, uid := range uids {
-			arms = append(arms, fmt.Sprintf("[d |\n\t\tgranted := %s[%s][%s]\n\t\tsome x, m in %s\n\t\td := granted[x] + m + 1\n\t]",
-				f, lit(u.typ), lit(u.rel), g.ref("g", lit(u.typ), lit(u.rel), "input.utype", uid)))
+			arms = append(arms, g.ref("v", lit(ri.key.typ), "id", lit(ri.key.rel), lit(u.typ), lit(u.rel), "input.utype", uid))
 		}
 	}
-	fmt.Fprintf(&g.out, "\n# %s: fewest steps to the user through a group on the chain, or -1\n", ri.key)
-	// Arrays, not sets: only the least matters, and a set hashes each
-	// element (the comprehension was a sixth of a check's allocations).
+	fmt.Fprintf(&g.out, "\n# %s: fewest steps to the user through a group on the chain, or %d (none)\n", ri.key, noGroup)
+	if len(arms) == 1 {
+		fmt.Fprintf(&g.out, "%s(id) := %s if true\n\telse := %d\n", name, arms[0], noGroup)
+		return name
+	}
+	// Several: the least of those defined (an array, not a set: only the
+	// least matters, and a set hashes each element).
+	for i, a := range arms {
+		arms[i] = fmt.Sprintf("[d | d := %s]", a)
+	}
 	all := arms[0]
 	for _, a := range arms[1:] {
 		all = fmt.Sprintf("array.concat(%s, %s)", all, a)
 	}
-	fmt.Fprintf(&g.out, "%s(id) := min(s) if {\n\ts := %s\n\tcount(s) > 0\n} else := -1\n", name, all)
+	fmt.Fprintf(&g.out, "%s(id) := min(%s) if true\n\telse := %d\n", name, all, noGroup)
 	return name
 }
+
+// noGroup is what a via function (viaFunction) returns when the user is in
+// none of the groups granted: more steps than any walk may take.
+const noGroup = unbounded
 
 // deepFunction writes, once per relation, the function true when the walk
 // from T:id#R can take at least `steps` steps (a missing height is that of
