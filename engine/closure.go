@@ -23,9 +23,9 @@ import (
 // The fast Rego variant answers a plain user from c in one lookup instead
 // of walking the nesting, which measured as two thirds of the rule
 // evaluations of a check on the benchmark data. Closures follow the tuples
-// in the same batch: on a write, for the changed object and everything that
-// contains it; for the whole service when a model is installed or the index
-// is replaced.
+// in the same batch: on a write, the changed objects and everything that
+// contains them (closure_update.go); for the whole service when a model is
+// installed or the index is replaced.
 
 // closable is a membership relation and the user types it admits.
 type closable struct {

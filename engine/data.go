@@ -142,22 +142,12 @@ func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
 		st.recomputeDirty(svc, e.current(svc).chains, nodes)
 	}
 	// Closures follow the tuples in the same batch.
-	done := map[[3]string]map[string]bool{}
-	for _, m := range muts {
-		c := e.current(m.ServiceID)
-		if c == nil {
-			continue
+	st.followClosures(muts, func(svc string) map[[2]string]closable {
+		if c := e.current(svc); c != nil {
+			return c.closables
 		}
-		cl, ok := c.closables[[2]string{m.Tuple.Object.Type, m.Tuple.Relation}]
-		if !ok {
-			continue
-		}
-		key := [3]string{m.ServiceID, cl.typ, cl.rel}
-		if done[key] == nil {
-			done[key] = map[string]bool{}
-		}
-		st.recomputeWithAncestors(m.ServiceID, cl, m.Tuple.Object.ID, done[key])
-	}
+		return nil
+	})
 	b.finish(ts)
 	return b
 }

@@ -91,6 +91,16 @@ func (st *state) change(m Mutation) {
 	st.b.change(st.ts, m)
 }
 
+// edit sets value at keys of the forward index (nil deletes): in the
+// batch, or in the tuples directly.
+func (st *state) edit(keys []string, value any) {
+	if st.b == nil {
+		st.ts.fwd.set(keys, value)
+		return
+	}
+	st.b.edits = append(st.b.edits, fwdEdit{keys, value})
+}
+
 // effs returns the effective subjects of svc, to read and change.
 func (st *state) effs(svc string) *effWriter {
 	if st.b == nil {
