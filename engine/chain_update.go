@@ -55,7 +55,10 @@ func (st *state) chainChange(svc string, p *chainPlan, t tuple.Tuple, deleted bo
 		return
 	}
 	// Removed: every node whose walk reached this grant looks for the
-	// subject again, from its children (see subjectSearch).
+	// subject again, from its children (see subjectSearch), unless no tuple
+	// grants it any more: then it is gone from all of them (a user's or a
+	// group's only grant on the chains, the common case).
+	elsewhere := st.granted(svc, p, t.User)
 	var affected []node
 	var through []int // steps from each affected node to the grant
 	q := &subjectSearch{st: st, svc: svc, p: p, sv: sv, u: t.User, recompute: map[node]bool{}, memo: map[node]int{}, busy: map[node]bool{}}
@@ -75,10 +78,14 @@ func (st *state) chainChange(svc string, p *chainPlan, t tuple.Tuple, deleted bo
 		if !ok || cur < through[i] {
 			continue // not there, or nearer by a way that avoids this grant
 		}
-		steps, ok := q.steps(n)
-		found := steps != noSteps
-		if !ok { // a cycle: the breadth-first walk handles it
-			steps, found = st.subjectSteps(svc, p, n, t.User)
+		steps, found := noSteps, false
+		if elsewhere {
+			var ok bool
+			steps, ok = q.steps(n)
+			found = steps != noSteps
+			if !ok { // a cycle: the breadth-first walk handles it
+				steps, found = st.subjectSteps(svc, p, n, t.User)
+			}
 		}
 		if found && steps == cur {
 			continue
@@ -93,6 +100,20 @@ func (st *state) chainChange(svc string, p *chainPlan, t tuple.Tuple, deleted bo
 			sv.put(n, nil)
 		}
 	}
+}
+
+// granted reports whether a direct tuple of a relation in the plan grants
+// subject u.
+func (st *state) granted(svc string, p *chainPlan, u tuple.User) bool {
+	for k, cr := range p.rels {
+		if !cr.admits(u) {
+			continue
+		}
+		for range st.objects(revKey{svc, u.Type, u.ID, u.Relation, k.typ, k.rel}) {
+			return true
+		}
+	}
+	return false
 }
 
 // noSteps is subjectSearch's "the subject is not reached".
