@@ -121,33 +121,3 @@ func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
 	})
 	return nil
 }
-
-// prepare computes a batch of mutations on ts without changing it.
-func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
-	b := newBatch()
-	st := &state{ts: ts, b: b}
-	muts = e.withMirrors(muts)
-	chainsDirty := map[string]map[node]bool{}
-	for _, m := range muts {
-		st.change(m)
-		// Effective subjects follow each tuple as it is applied.
-		if c := e.current(m.ServiceID); c != nil && c.chains.touches(m.Tuple.Object.Type, m.Tuple.Relation) {
-			if chainsDirty[m.ServiceID] == nil {
-				chainsDirty[m.ServiceID] = map[node]bool{}
-			}
-			st.chainChange(m.ServiceID, c.chains, m.Tuple, m.Delete, chainsDirty[m.ServiceID])
-		}
-	}
-	for svc, nodes := range chainsDirty {
-		st.recomputeDirty(svc, e.current(svc).chains, nodes)
-	}
-	// Closures follow the tuples in the same batch.
-	st.followClosures(muts, func(svc string) map[[2]string]closable {
-		if c := e.current(svc); c != nil {
-			return c.closables
-		}
-		return nil
-	})
-	b.finish(ts)
-	return b
-}

@@ -12,7 +12,9 @@ import (
 // changes beside the index until install: the sets it stored (nil: removed)
 // and the ids it interned, numbered after the index's. A set of the index
 // is never changed in place then, as checks read it meanwhile: own copies
-// it into the batch first.
+// its list of groups into the batch first, and set and remove replace the
+// arrays of the group they change rather than write into them, so a copy
+// may share the others with the index's set.
 type effWriter struct {
 	base *effService // nil while the service has no sets
 
@@ -35,8 +37,8 @@ func (w *effWriter) get(n node) *effSet {
 	return w.base.get(n)
 }
 
-// own returns the set of a node for the writer to change in place, or nil
-// if the node has none.
+// own returns the set of a node for the writer to change with set and
+// remove, or nil if the node has none.
 func (w *effWriter) own(n node) *effSet {
 	s := w.get(n)
 	if !w.batch || s == nil {
@@ -45,7 +47,7 @@ func (w *effWriter) own(n node) *effSet {
 	if _, mine := w.sets[n]; mine {
 		return s
 	}
-	s = s.clone()
+	s = &effSet{height: s.height, groups: slices.Clone(s.groups)}
 	w.sets[n] = s
 	return s
 }
@@ -123,7 +125,7 @@ func (w *effWriter) lookup(s *effSet, u tuple.User) (int, bool) {
 	return s.steps(u.Type, u.Relation, x)
 }
 
-// set records steps to subject u in s.
+// set records steps to subject u in s (an own set), in new arrays.
 func (w *effWriter) set(s *effSet, u tuple.User, steps int) {
 	gi := s.group(u.Type, u.Relation)
 	if gi < 0 {
@@ -134,14 +136,24 @@ func (w *effWriter) set(s *effSet, u tuple.User, steps int) {
 	x := w.sym(u.ID)
 	i, ok := slices.BinarySearch(g.ids, x)
 	if ok {
+		g.steps = slices.Clone(g.steps)
 		g.steps[i] = stepsByte(steps)
 		return
 	}
-	g.ids = slices.Insert(g.ids, i, x)
-	g.steps = slices.Insert(g.steps, i, stepsByte(steps))
+	g.ids = inserted(g.ids, i, x)
+	g.steps = inserted(g.steps, i, stepsByte(steps))
 }
 
-// remove deletes subject u from s.
+// inserted returns a new slice: a with v inserted at i.
+func inserted[T any](a []T, i int, v T) []T {
+	out := make([]T, len(a)+1)
+	copy(out, a[:i])
+	out[i] = v
+	copy(out[i+1:], a[i:])
+	return out
+}
+
+// remove deletes subject u from s (an own set), in new arrays.
 func (w *effWriter) remove(s *effSet, u tuple.User) {
 	gi := s.group(u.Type, u.Relation)
 	x, ok := w.symOf(u.ID)
@@ -149,13 +161,16 @@ func (w *effWriter) remove(s *effSet, u tuple.User) {
 		return
 	}
 	g := &s.groups[gi]
-	if i, ok := slices.BinarySearch(g.ids, x); ok {
-		g.ids = slices.Delete(g.ids, i, i+1)
-		g.steps = slices.Delete(g.steps, i, i+1)
+	i, ok := slices.BinarySearch(g.ids, x)
+	if !ok {
+		return
 	}
-	if len(g.ids) == 0 {
+	if len(g.ids) == 1 {
 		s.groups = slices.Delete(s.groups, gi, gi+1)
+		return
 	}
+	g.ids = slices.Concat(g.ids[:i], g.ids[i+1:])
+	g.steps = slices.Concat(g.steps[:i], g.steps[i+1:])
 }
 
 // newEffSet builds a set from users (userType → userId → steps) and sets
