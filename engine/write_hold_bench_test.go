@@ -14,7 +14,7 @@ import (
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
-// BenchmarkApplyHold applies the write load of bench's CheckUnderWrites
+// BenchmarkWriteHold applies the write load of bench's CheckUnderWrites
 // (single-tuple batches: fresh tuples from gen.FreshTuples, each deleted
 // again 100 writes later) to gen's dataset, and reports per kind of write
 // (writeKind) how long the index's write lock was held, what a check
@@ -25,7 +25,7 @@ import (
 // apply-cpu-p99-µs. One op is one mutation; run it with -benchtime=4000x
 // or so for a stable tail. Sizes: 100k tuples, and 1M with
 // SENTINEL_BENCH_LARGE=1.
-func BenchmarkApplyHold(b *testing.B) {
+func BenchmarkWriteHold(b *testing.B) {
 	sizes := []int{100_000}
 	if os.Getenv("SENTINEL_BENCH_LARGE") == "1" {
 		sizes = append(sizes, 1_000_000)
