@@ -67,7 +67,7 @@ func (s *indexStore) NewTransaction(ctx context.Context, params ...storage.Trans
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
+	s.rlock()
 	return &txn{Transaction: inner, s: s}, nil
 }
 
@@ -245,7 +245,7 @@ func (s *indexStore) write(prepare func(ts *tuples) (install func())) {
 	s.writer.Lock()
 	defer s.writer.Unlock()
 	install := prepare(s.data)
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	install()
 }
