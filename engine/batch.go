@@ -63,14 +63,17 @@ func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
 // change records a mutation. Writing a present tuple or deleting a missing
 // one changes nothing.
 func (b *batch) change(ts *tuples, m Mutation) {
-	st := state{ts: ts, b: b}
-	present := !m.Delete
-	if st.has(m.ServiceID, m.Tuple) == present {
+	present, uk := !m.Delete, usersKeyOf(m.ServiceID, m.Tuple)
+	inIndex := ts.has(m.ServiceID, m.Tuple)
+	now, changed := b.users[uk][m.Tuple.User.ID]
+	if !changed {
+		now = inIndex
+	}
+	if now == present {
 		return
 	}
 	b.muts = append(b.muts, m)
-	inIndex := ts.has(m.ServiceID, m.Tuple)
-	note(b.users, usersKeyOf(m.ServiceID, m.Tuple), m.Tuple.User.ID, present, inIndex)
+	note(b.users, uk, m.Tuple.User.ID, present, inIndex)
 	note(b.objs, revKeyOf(m.ServiceID, m.Tuple), m.Tuple.Object.ID, present, inIndex)
 }
 
