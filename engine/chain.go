@@ -25,10 +25,10 @@ import (
 // (a computed relation counts one, which is never fewer than the walk
 // counts, so a subject accepted within the depth left is reachable within
 // it). Only the subjects the model admits at each relation are kept, as the
-// walk ignores the others. They are recomputed under the index's write
-// lock: incrementally for a grant (chain_update.go), whole for the objects
-// below a changed tuple-to-userset tuple, and for the whole service when a
-// model is installed or the index replaced.
+// walk ignores the others. They follow the tuples in the same batch
+// (batch.go): incrementally for a grant (chain_update.go), whole for the
+// objects below a changed tuple-to-userset tuple, and for the whole service
+// when a model is installed or the index replaced.
 
 // hCycle is the height of a walk that can go round a cycle.
 const hCycle = 1 << 30
@@ -152,7 +152,7 @@ func (p *chainPlan) shapes(typ, rel string) bool {
 // relations and tuple-to-userset steps, breadth first, so each is visited
 // at its fewest steps, until visit returns false. It returns the edges
 // followed out of every node visited.
-func (ts *tuples) walkChain(svc string, p *chainPlan, start node, visit func(n node, steps int) bool) map[node][]node {
+func (st *state) walkChain(svc string, p *chainPlan, start node, visit func(n node, steps int) bool) map[node][]node {
 	steps := map[node]int{start: 0}
 	order := []node{start}
 	adj := map[node][]node{}
@@ -161,7 +161,7 @@ func (ts *tuples) walkChain(svc string, p *chainPlan, start node, visit func(n n
 		if !visit(n, steps[n]) {
 			break
 		}
-		next := ts.chainChildren(svc, p, n, nil)
+		next := st.chainChildren(svc, p, n, nil)
 		adj[n] = next
 		for _, c := range next {
 			if _, seen := steps[c]; !seen {
@@ -176,18 +176,14 @@ func (ts *tuples) walkChain(svc string, p *chainPlan, start node, visit func(n n
 // chainChildren appends to out the nodes the walk steps to from n: the
 // relations n's rewrite computes, and the targets of its tuple-to-userset
 // steps on the objects its tupleset tuples point at.
-func (ts *tuples) chainChildren(svc string, p *chainPlan, n node, out []node) []node {
+func (st *state) chainChildren(svc string, p *chainPlan, n node, out []node) []node {
 	cr := p.rels[relRef{n.typ, n.rel}]
 	for _, r := range cr.computed {
 		out = append(out, node{n.typ, n.id, r})
 	}
-	if len(cr.ttus) == 0 {
-		return out
-	}
-	obj := ts.fwd.object(svc, n.typ, n.id)
 	for _, tt := range cr.ttus {
 		for _, x := range tt.types {
-			for pid := range obj.users(tt.tupleset, x, "").all() {
+			for pid := range st.userIDs(svc, n.typ, n.id, tt.tupleset, x, "") {
 				if pid != tuple.Wildcard {
 					out = append(out, node{x, pid, tt.target})
 				}
@@ -209,23 +205,19 @@ func (ts *tuples) ids(keys ...string) map[string]any {
 
 // subjects calls fn for every subject the model admits among the direct
 // tuples of n.
-func (ts *tuples) subjects(svc string, cr *chainRel, n node, fn func(u tuple.User)) {
-	obj := ts.fwd.object(svc, n.typ, n.id)
-	if obj == nil {
-		return
-	}
+func (st *state) subjects(svc string, cr *chainRel, n node, fn func(u tuple.User)) {
 	for _, d := range cr.direct {
 		switch {
 		case d.Relation != "":
-			for id := range obj.users(n.rel, d.Type, d.Relation).all() {
+			for id := range st.userIDs(svc, n.typ, n.id, n.rel, d.Type, d.Relation) {
 				fn(tuple.User{Type: d.Type, ID: id, Relation: d.Relation})
 			}
 		case d.IsWildcard():
-			if obj.users(n.rel, d.Type, "").has(tuple.Wildcard) {
+			if st.has(svc, tuple.Tuple{Object: tuple.Object{Type: n.typ, ID: n.id}, Relation: n.rel, User: d}) {
 				fn(tuple.User{Type: d.Type, ID: tuple.Wildcard})
 			}
 		default:
-			for id := range obj.users(n.rel, d.Type, "").all() {
+			for id := range st.userIDs(svc, n.typ, n.id, n.rel, d.Type, "") {
 				if id != tuple.Wildcard {
 					fn(tuple.User{Type: d.Type, ID: id})
 				}
@@ -251,7 +243,7 @@ func (cr *chainRel) admits(u tuple.User) bool {
 // recomputeChain rebuilds the effective subjects and height of node n. A
 // node without subjects whose height is that of an object without tuples
 // is not kept (the fast variant reads a missing height as that).
-func (ts *tuples) recomputeChain(svc string, p *chainPlan, n node) {
+func (st *state) recomputeChain(svc string, p *chainPlan, n node) {
 	users, sets := map[string]map[string]int{}, map[[2]string]map[string]int{}
 	count := 0
 	note := func(u tuple.User, steps int) {
@@ -272,16 +264,17 @@ func (ts *tuples) recomputeChain(svc string, p *chainPlan, n node) {
 			m[u.ID] = steps
 		}
 	}
-	adj := ts.walkChain(svc, p, n, func(x node, steps int) bool {
-		ts.subjects(svc, p.rels[relRef{x.typ, x.rel}], x, func(u tuple.User) { note(u, steps) })
+	adj := st.walkChain(svc, p, n, func(x node, steps int) bool {
+		st.subjects(svc, p.rels[relRef{x.typ, x.rel}], x, func(u tuple.User) { note(u, steps) })
 		return true
 	})
 	h := height(n, adj)
+	w := st.effs(svc)
 	if count == 0 && h == p.static[relRef{n.typ, n.rel}] {
-		ts.eff.put(svc, n, nil)
+		w.put(n, nil)
 		return
 	}
-	ts.eff.put(svc, n, ts.eff.service(svc, true).newEffSet(h, users, sets))
+	w.put(n, w.newEffSet(h, users, sets))
 }
 
 // height is the longest path from n along adj, or hCycle if a cycle is
@@ -325,5 +318,5 @@ func (ts *tuples) recomputeChains(svc string, p *chainPlan) {
 			nodes = append(nodes, node{k.typ, id, k.rel})
 		}
 	}
-	newChainBuilder(ts, svc, p, nil).storeAll(nodes)
+	newChainBuilder(&state{ts: ts}, svc, p, nil).storeAll(nodes)
 }

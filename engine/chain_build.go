@@ -21,8 +21,8 @@ import (
 // recomputes the documents below it from their own tuples and their
 // folder's stored set).
 type chainBuilder struct {
-	ts    *tuples
-	sv    *effService
+	st    *state
+	w     *effWriter
 	svc   string
 	p     *chainPlan
 	fresh map[node]bool    // nil: compute every node
@@ -30,8 +30,8 @@ type chainBuilder struct {
 	busy  map[node]bool    // on the current path
 }
 
-func newChainBuilder(ts *tuples, svc string, p *chainPlan, fresh map[node]bool) *chainBuilder {
-	return &chainBuilder{ts: ts, sv: ts.eff.service(svc, true), svc: svc, p: p, fresh: fresh, memo: map[node]*effSet{}, busy: map[node]bool{}}
+func newChainBuilder(st *state, svc string, p *chainPlan, fresh map[node]bool) *chainBuilder {
+	return &chainBuilder{st: st, w: st.effs(svc), svc: svc, p: p, fresh: fresh, memo: map[node]*effSet{}, busy: map[node]bool{}}
 }
 
 // storeAll computes the sets of flattened nodes, then stores them. The
@@ -46,11 +46,11 @@ func (b *chainBuilder) storeAll(nodes []node) {
 	for _, n := range nodes {
 		switch s := b.memo[n]; {
 		case s == nil:
-			b.ts.recomputeChain(b.svc, b.p, n)
+			b.st.recomputeChain(b.svc, b.p, n)
 		case len(s.groups) == 0 && s.height == b.p.static[relRef{n.typ, n.rel}]:
-			b.ts.eff.put(b.svc, n, nil)
+			b.w.put(n, nil)
 		default:
-			b.ts.eff.put(b.svc, n, s.clone())
+			b.w.put(n, s.clone())
 		}
 	}
 }
@@ -61,7 +61,7 @@ func (b *chainBuilder) build(n node) *effSet {
 		return s
 	}
 	if b.fresh != nil && !b.fresh[n] && b.p.flat[relRef{n.typ, n.rel}] {
-		s := b.sv.get(n)
+		s := b.w.get(n)
 		if s == nil { // not kept: no subjects, the height of no tuples
 			s = &effSet{height: b.p.static[relRef{n.typ, n.rel}]}
 		}
@@ -74,7 +74,7 @@ func (b *chainBuilder) build(n node) *effSet {
 	b.busy[n] = true
 	s := b.own(n)
 	ok := true
-	for _, c := range b.ts.chainChildren(b.svc, b.p, n, nil) {
+	for _, c := range b.st.chainChildren(b.svc, b.p, n, nil) {
 		cs := b.build(c)
 		if cs == nil {
 			ok = false
@@ -93,13 +93,13 @@ func (b *chainBuilder) build(n node) *effSet {
 // own returns the direct subjects of n, at zero steps.
 func (b *chainBuilder) own(n node) *effSet {
 	s := &effSet{}
-	b.ts.subjects(b.svc, b.p.rels[relRef{n.typ, n.rel}], n, func(u tuple.User) {
+	b.st.subjects(b.svc, b.p.rels[relRef{n.typ, n.rel}], n, func(u tuple.User) {
 		gi := s.group(u.Type, u.Relation)
 		if gi < 0 {
 			s.groups = append(s.groups, effGroup{typ: u.Type, rel: u.Relation})
 			gi = len(s.groups) - 1
 		}
-		s.groups[gi].ids = append(s.groups[gi].ids, b.sv.sym(u.ID))
+		s.groups[gi].ids = append(s.groups[gi].ids, b.w.sym(u.ID))
 	})
 	for i := range s.groups {
 		g := &s.groups[i]

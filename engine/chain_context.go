@@ -25,12 +25,13 @@ type effOverlay struct {
 // store's read lock, in the transaction that evaluates with it.
 func (ts *tuples) chainOverlay(svc string, p *chainPlan, grants []tuple.Tuple) *effOverlay {
 	ov := &effOverlay{svc: svc, subjects: map[node]map[tuple.User]int{}}
+	st := &state{ts: ts}
 	for _, t := range grants {
 		cr := p.rels[relRef{t.Object.Type, t.Relation}]
 		if cr == nil || !cr.admits(t.User) {
 			continue
 		}
-		ts.chainAncestors(svc, p, node{t.Object.Type, t.Object.ID, t.Relation}, func(n node, steps int) {
+		st.chainAncestors(svc, p, node{t.Object.Type, t.Object.ID, t.Relation}, func(n node, steps int) {
 			if !p.flat[relRef{n.typ, n.rel}] {
 				return
 			}

@@ -67,7 +67,7 @@ func assertChainIndex(t *testing.T, e *Engine, label string) {
 				return h
 			}
 			none := node{k[0], "\x00none", k[2]}
-			return height(none, ts.walkChain("svc", c.chains, none, func(node, int) bool { return true }))
+			return height(none, (&state{ts: ts}).walkChain("svc", c.chains, none, func(node, int) bool { return true }))
 		}
 		for _, hs := range []map[[3]string]int{gh, wh} {
 			for k := range hs {

@@ -22,10 +22,10 @@ import (
 //
 // The fast Rego variant answers a plain user from c in one lookup instead
 // of walking the nesting, which measured as two thirds of the rule
-// evaluations of a check on the benchmark data. Closures are recomputed
-// under the same write lock as the tuples they follow: for the changed
-// object and everything that contains it on a write, for the whole service
-// when a model is installed or the index is replaced.
+// evaluations of a check on the benchmark data. Closures follow the tuples
+// in the same batch: on a write, the changed objects and everything that
+// contains them (closure_update.go); for the whole service when a model is
+// installed or the index is replaced.
 
 // closable is a membership relation and the user types it admits.
 type closable struct {
@@ -59,14 +59,14 @@ func closablesOf(m *model.Model) map[[2]string]closable {
 }
 
 // children yields the ids of the objects whose membership is nested in id.
-func (ts *tuples) children(svc string, cl closable, id string) iter.Seq[string] {
-	return ts.fwd.users(svc, cl.typ, id, cl.rel, cl.typ, cl.rel).all()
+func (st *state) children(svc string, cl closable, id string) iter.Seq[string] {
+	return st.userIDs(svc, cl.typ, id, cl.rel, cl.typ, cl.rel)
 }
 
 // recompute rebuilds the closure and cycle flag of one object. Each member
 // maps to its shortest nesting distance (0: assigned to id itself), so a
 // caller at resolution depth d accepts only members within the depth left.
-func (ts *tuples) recompute(svc string, cl closable, id string) {
+func (st *state) recompute(svc string, cl closable, id string) {
 	users := map[string]any{}
 	note := func(utype, uid string, dist int) {
 		set := child(users, utype)
@@ -79,31 +79,32 @@ func (ts *tuples) recompute(svc string, cl closable, id string) {
 	order := []string{id}
 	for i := 0; i < len(order); i++ {
 		n := order[i]
-		obj := ts.fwd.object(svc, cl.typ, n)
 		for _, x := range cl.plain {
-			for uid := range obj.users(cl.rel, x, "").all() {
+			for uid := range st.userIDs(svc, cl.typ, n, cl.rel, x, "") {
 				if uid != tuple.Wildcard {
 					note(x, uid, dist[n])
 				}
 			}
 		}
 		for _, x := range cl.wildcard {
-			if obj.users(cl.rel, x, "").has(tuple.Wildcard) {
+			if st.has(svc, tuple.Tuple{Object: tuple.Object{Type: cl.typ, ID: n}, Relation: cl.rel, User: tuple.User{Type: x, ID: tuple.Wildcard}}) {
 				note(x, tuple.Wildcard, dist[n])
 			}
 		}
-		for c := range ts.children(svc, cl, n) {
+		for c := range st.children(svc, cl, n) {
 			if _, seen := dist[c]; !seen {
 				dist[c] = dist[n] + 1
 				order = append(order, c)
 			}
 		}
 	}
-	ts.setClosure(svc, cl, id, users)
-	if ts.cyclic(svc, cl, order) {
-		ts.closures.set([]string{"y", svc, cl.typ, id, cl.rel}, true)
-	} else {
-		ts.closures.set([]string{"y", svc, cl.typ, id, cl.rel}, nil)
+	k, r := closureKey{svc, cl.typ, cl.rel, id}, closureResult{users: users, cyclic: st.cyclic(svc, cl, order)}
+	if st.b != nil {
+		st.b.clos[k] = r
+		return
+	}
+	for _, e := range st.ts.closureEdits(k, r, nil) {
+		st.ts.closures.set(e.keys, e.value)
 	}
 }
 
@@ -115,35 +116,42 @@ func (ts *tuples) anyCycle(svc string) bool {
 	return ok
 }
 
-// setClosure replaces the closure of one object, and its entries in the
-// transposed closure g.
-func (ts *tuples) setClosure(svc string, cl closable, id string, users map[string]any) {
-	old := ts.ids("c", svc, cl.typ, id, cl.rel)
+// closureEdits appends to edits the changes that replace the closure and
+// cycle flag of one object by r: its closure, its entries in the
+// transposed closure g, and its cycle flag.
+func (ts *tuples) closureEdits(k closureKey, r closureResult, edits []closureEdit) []closureEdit {
+	old := ts.ids("c", k.svc, k.typ, k.id, k.rel)
 	for utype, uids := range old {
-		now, _ := users[utype].(map[string]any)
+		now, _ := r.users[utype].(map[string]any)
 		for uid := range uids.(map[string]any) {
 			if _, ok := now[uid]; !ok {
-				ts.closures.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, nil)
+				edits = append(edits, closureEdit{[]string{"g", k.svc, k.typ, k.rel, utype, uid, k.id}, nil})
 			}
 		}
 	}
-	for utype, uids := range users {
+	for utype, uids := range r.users {
 		was, _ := old[utype].(map[string]any)
 		for uid, d := range uids.(map[string]any) {
 			if was[uid] != d {
-				ts.closures.set([]string{"g", svc, cl.typ, cl.rel, utype, uid, id}, d)
+				edits = append(edits, closureEdit{[]string{"g", k.svc, k.typ, k.rel, utype, uid, k.id}, d})
 			}
 		}
 	}
-	ts.closures.set([]string{"c", svc, cl.typ, id, cl.rel}, users)
+	var cyclic any
+	if r.cyclic {
+		cyclic = true
+	}
+	return append(edits,
+		closureEdit{[]string{"c", k.svc, k.typ, k.id, k.rel}, r.users},
+		closureEdit{[]string{"y", k.svc, k.typ, k.id, k.rel}, cyclic})
 }
 
 // cyclic reports whether the nesting among nodes (all reachable from the
 // first) has a cycle: Kahn's algorithm cannot remove every node.
-func (ts *tuples) cyclic(svc string, cl closable, nodes []string) bool {
+func (st *state) cyclic(svc string, cl closable, nodes []string) bool {
 	indegree := make(map[string]int, len(nodes))
 	for _, n := range nodes {
-		for c := range ts.children(svc, cl, n) {
+		for c := range st.children(svc, cl, n) {
 			indegree[c]++
 		}
 	}
@@ -158,7 +166,7 @@ func (ts *tuples) cyclic(svc string, cl closable, nodes []string) bool {
 		n := ready[len(ready)-1]
 		ready = ready[:len(ready)-1]
 		removed++
-		for c := range ts.children(svc, cl, n) {
+		for c := range st.children(svc, cl, n) {
 			if indegree[c]--; indegree[c] == 0 {
 				ready = append(ready, c)
 			}
@@ -169,7 +177,7 @@ func (ts *tuples) cyclic(svc string, cl closable, nodes []string) bool {
 
 // recomputeWithAncestors rebuilds the closures of id and of every object
 // that contains it, directly or through nesting.
-func (ts *tuples) recomputeWithAncestors(svc string, cl closable, id string, done map[string]bool) {
+func (st *state) recomputeWithAncestors(svc string, cl closable, id string, done map[string]bool) {
 	stack := []string{id}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
@@ -178,8 +186,8 @@ func (ts *tuples) recomputeWithAncestors(svc string, cl closable, id string, don
 			continue
 		}
 		done[n] = true
-		ts.recompute(svc, cl, n)
-		for parent := range ts.rev.objects(revKey{svc, cl.typ, n, cl.rel, cl.typ, cl.rel}) {
+		st.recompute(svc, cl, n)
+		for parent := range st.objects(revKey{svc, cl.typ, n, cl.rel, cl.typ, cl.rel}) {
 			stack = append(stack, parent)
 		}
 	}
@@ -190,10 +198,11 @@ func (ts *tuples) recomputeService(svc string, cls map[[2]string]closable) {
 	for _, root := range []string{"c", "y", "g"} {
 		delete(ts.closures[root].(map[string]any), svc)
 	}
+	st := &state{ts: ts}
 	for _, cl := range cls {
 		for id, obj := range ts.fwd.objects(svc, cl.typ) {
 			if obj.hasRel(cl.rel) {
-				ts.recompute(svc, cl, id)
+				st.recompute(svc, cl, id)
 			}
 		}
 	}

@@ -81,50 +81,16 @@ func (e *Engine) Replace(_ context.Context, l *Loader) error {
 // Writing an existing tuple or deleting a missing one is a no-op, so a
 // replayed batch is harmless. A change to a directory tuple applies to
 // every service whose model opted in too (directory.go).
+//
+// The batch's consequences (closures, effective subjects) are computed
+// while checks go on, and installed at once under the write lock (batch.go).
 func (e *Engine) Apply(_ context.Context, muts []Mutation) error {
 	if len(muts) == 0 {
 		return nil
 	}
-	e.store.apply(func(ts *tuples) {
-		muts := e.withMirrors(muts)
-		type dirty struct{ svc, typ, rel, id string }
-		var changed []dirty
-		chainsDirty := map[string]map[node]bool{}
-		for _, m := range muts {
-			if m.Delete {
-				ts.remove(m.ServiceID, m.Tuple)
-			} else {
-				ts.add(m.ServiceID, m.Tuple)
-			}
-			changed = append(changed, dirty{m.ServiceID, m.Tuple.Object.Type, m.Tuple.Relation, m.Tuple.Object.ID})
-			// Effective subjects follow each tuple as it is applied.
-			if c := e.current(m.ServiceID); c != nil && c.chains.touches(m.Tuple.Object.Type, m.Tuple.Relation) {
-				if chainsDirty[m.ServiceID] == nil {
-					chainsDirty[m.ServiceID] = map[node]bool{}
-				}
-				ts.chainChange(m.ServiceID, c.chains, m.Tuple, m.Delete, chainsDirty[m.ServiceID])
-			}
-		}
-		for svc, nodes := range chainsDirty {
-			ts.recomputeDirty(svc, e.current(svc).chains, nodes)
-		}
-		// Closures follow the tuples under the same lock.
-		done := map[[3]string]map[string]bool{}
-		for _, d := range changed {
-			c := e.current(d.svc)
-			if c == nil {
-				continue
-			}
-			cl, ok := c.closables[[2]string{d.typ, d.rel}]
-			if !ok {
-				continue
-			}
-			key := [3]string{d.svc, d.typ, d.rel}
-			if done[key] == nil {
-				done[key] = map[string]bool{}
-			}
-			ts.recomputeWithAncestors(d.svc, cl, d.id, done[key])
-		}
+	e.store.write(func(ts *tuples) func() {
+		b := e.prepare(ts, muts)
+		return func() { b.install(ts) }
 	})
 	return nil
 }

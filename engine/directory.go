@@ -14,8 +14,8 @@ import (
 // index, so closures, flattened chains, the reverse index and every query
 // work on them unchanged, and the compiled Rego needs no special case.
 //
-// Mirroring follows the directory under the store's write lock, like
-// every index change:
+// Mirroring follows the directory in the same batch, like every index
+// change:
 //
 //   - Apply: each change to a directory tuple is applied to every
 //     opted-in service too, right after the original, in the same batch
@@ -87,8 +87,9 @@ func (e *Engine) setDirectory(ts *tuples, serviceID string, prev, next *compiled
 }
 
 // withMirrors returns muts with, right after each change to a directory
-// tuple, the same change for every opted-in service. Called under the
-// store's write lock, so the opted-in set is the one SetModel left.
+// tuple, the same change for every opted-in service. Called by the index's
+// only writer (indexStore.write), so the opted-in set is the one SetModel
+// left.
 func (e *Engine) withMirrors(muts []Mutation) []Mutation {
 	if !e.directory() {
 		return muts

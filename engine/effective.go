@@ -150,45 +150,24 @@ func (sv *effService) sym(id string) uint32 {
 	return x
 }
 
-// newEffSet builds a set from users (userType → userId → steps) and sets
-// ([setType, setRel] → setId → steps).
-func (sv *effService) newEffSet(height int, users map[string]map[string]int, sets map[[2]string]map[string]int) *effSet {
-	s := &effSet{height: height}
-	add := func(typ, rel string, ids map[string]int) {
-		g := effGroup{typ: typ, rel: rel, ids: make([]uint32, 0, len(ids)), steps: make([]uint8, len(ids))}
-		steps := make(map[uint32]int, len(ids))
-		for id, n := range ids {
-			x := sv.sym(id)
-			g.ids = append(g.ids, x)
-			steps[x] = n
-		}
-		slices.Sort(g.ids)
-		for i, x := range g.ids {
-			g.steps[i] = stepsByte(steps[x])
-		}
-		s.groups = append(s.groups, g)
-	}
-	for typ, ids := range users {
-		add(typ, "", ids)
-	}
-	for k, ids := range sets {
-		add(k[0], k[1], ids)
-	}
-	return s
-}
-
 func (s *effSet) group(typ, rel string) int {
 	return slices.IndexFunc(s.groups, func(g effGroup) bool { return g.typ == typ && g.rel == rel })
 }
 
 // lookup returns the steps from s to subject u.
 func (sv *effService) lookup(s *effSet, u tuple.User) (int, bool) {
-	gi := s.group(u.Type, u.Relation)
-	if gi < 0 {
-		return 0, false
-	}
 	x, ok := sv.syms[u.ID]
 	if !ok {
+		return 0, false
+	}
+	return s.steps(u.Type, u.Relation, x)
+}
+
+// steps returns the steps from s to the subject of type typ (userset
+// relation rel) whose id is symbol x.
+func (s *effSet) steps(typ, rel string, x uint32) (int, bool) {
+	gi := s.group(typ, rel)
+	if gi < 0 {
 		return 0, false
 	}
 	g := &s.groups[gi]
@@ -196,41 +175,6 @@ func (sv *effService) lookup(s *effSet, u tuple.User) (int, bool) {
 		return stepsValue(g.steps[i]), true
 	}
 	return 0, false
-}
-
-// set records steps to subject u in s.
-func (sv *effService) set(s *effSet, u tuple.User, steps int) {
-	gi := s.group(u.Type, u.Relation)
-	if gi < 0 {
-		s.groups = append(s.groups, effGroup{typ: u.Type, rel: u.Relation})
-		gi = len(s.groups) - 1
-	}
-	g := &s.groups[gi]
-	x := sv.sym(u.ID)
-	i, ok := slices.BinarySearch(g.ids, x)
-	if ok {
-		g.steps[i] = stepsByte(steps)
-		return
-	}
-	g.ids = slices.Insert(g.ids, i, x)
-	g.steps = slices.Insert(g.steps, i, stepsByte(steps))
-}
-
-// remove deletes subject u from s.
-func (sv *effService) remove(s *effSet, u tuple.User) {
-	gi := s.group(u.Type, u.Relation)
-	x, ok := sv.syms[u.ID]
-	if gi < 0 || !ok {
-		return
-	}
-	g := &s.groups[gi]
-	if i, ok := slices.BinarySearch(g.ids, x); ok {
-		g.ids = slices.Delete(g.ids, i, i+1)
-		g.steps = slices.Delete(g.steps, i, i+1)
-	}
-	if len(g.ids) == 0 {
-		s.groups = slices.Delete(s.groups, gi, gi+1)
-	}
 }
 
 // isEffRoot reports whether an index root is served by effIndex.

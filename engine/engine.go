@@ -27,12 +27,12 @@
 // parent object on every write (tens of milliseconds per tuple at 1M
 // tuples) and its plain in-memory store re-scans a transaction's pending
 // writes on every write (quadratic in the batch). A batch of changes is
-// applied under the write lock, so an evaluation sees all of it or none.
-// Deletes prune what they leave empty.
+// computed beside the index while checks go on, then installed under the
+// write lock in one step, so an evaluation sees all of it or none
+// (batch.go). Deletes prune what they leave empty.
 //
 // Beside the tuples, the index keeps what the fast variant reads instead
-// of walking, recomputed under the same write lock as the tuples they
-// follow:
+// of walking, kept in step with the tuples they follow in the same batch:
 //
 //   - membership closures (closure.go): for a relation nested only in
 //     itself (group#member), every member of each object with its nesting
@@ -62,7 +62,7 @@
 //
 // A service whose model opts in to the directory (ModelOptions.Directory)
 // holds a copy of the directory service's workspace and group tuples in
-// its own part of the index, kept in step under the same write lock
+// its own part of the index, kept in step in the same batch
 // (directory.go), so all of the above is built over them unchanged.
 //
 // # Measured (2 cores, go test -bench; numbers in README.md)
