@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,7 +50,13 @@ type env struct {
 func start(t *testing.T, st store.Store, opts ...func(*app.Config)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := app.Config{AdminKey: adminKey, Identity: apptest.Identity(t)}
+	// A write waits for this replica to apply it for up to the consistency
+	// timeout, so the writer reads its own write without a token. The
+	// default second is too short for a model's compilation under -race on
+	// CI's two busy cores (TestBadInputChangesNothing once read "no_model"
+	// right after its PUT /v1/model): tests wait up to ten; a test of the
+	// bound itself sets its own.
+	cfg := app.Config{AdminKey: adminKey, Identity: apptest.Identity(t), ConsistencyTimeout: 10 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -300,7 +307,7 @@ func TestModelErrors(t *testing.T) {
 }
 
 func TestCheckErrors(t *testing.T) {
-	e := start(t, backends["sqlite"](t))
+	e := start(t, backends["sqlite"](t), func(c *app.Config) { c.ConsistencyTimeout = time.Second })
 	key := e.createService("notes")
 	r := e.must(400, e.do("POST", "/v1/check", key, tk("doc:1", "viewer", "user:anne")))
 	if errCode(r) != "no_model" {
