@@ -95,13 +95,6 @@ func (ix effIndex) get(svc string, n node) *effSet {
 	return nil
 }
 
-// put stores the set of a node; nil removes it.
-func (ix effIndex) put(svc string, n node, s *effSet) {
-	if sv := ix.service(svc, s != nil); sv != nil {
-		sv.put(n, s)
-	}
-}
-
 func (sv *effService) get(n node) *effSet {
 	for _, r := range sv.objs[n.typ][n.id] {
 		if r.rel == n.rel {
