@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -334,6 +336,35 @@ func TestCheckErrors(t *testing.T) {
 		"consistency": map[string]any{"at_least": "AeCEPQ"}}
 	if r := e.do("POST", "/v1/check", key, future); r.Status != 503 || errCode(r) != "consistency_timeout" {
 		t.Fatalf("future revision: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestCheckCancelledByClient: a check whose client has gone away is
+// answered 499 "cancelled", not a 500 "internal" logged as a failure.
+func TestCheckCancelledByClient(t *testing.T) {
+	e := start(t, backends["sqlite"](t))
+	key := e.createService("notes")
+	e.must(201, e.do("PUT", "/v1/model", key, map[string]any{"dsl": docsModel}))
+	e.must(200, e.do("POST", "/v1/tuples", key, map[string]any{"writes": []any{tk("doc:1", "viewer", "user:anne")}}))
+	body, err := json.Marshal(tk("doc:1", "viewer", "user:anne"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(ctx context.Context) (int, string) {
+		req := httptest.NewRequest("POST", "/v1/check", bytes.NewReader(body)).WithContext(ctx)
+		req.Header.Set("Authorization", "Bearer "+key)
+		rec := httptest.NewRecorder()
+		e.srv.Config.Handler.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	if status, got := serve(context.Background()); status != 200 || !strings.Contains(got, `"allowed":true`) {
+		t.Fatalf("live check: %d %s", status, got)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	status, got := serve(gone)
+	if status != 499 || !strings.Contains(got, `"code":"cancelled"`) {
+		t.Fatalf("cancelled check: %d %s, want 499 cancelled", status, got)
 	}
 }
 

@@ -26,7 +26,13 @@ const (
 	codeAlreadyExists    = "already_exists"
 	codeDeadlineExceeded = "consistency_timeout"
 	codeTooComplex       = "resolution_too_complex"
+	codeCancelled        = "cancelled"
 )
+
+// statusClientClosed answers a request whose client went away before the
+// answer was ready (nginx's 499): it tells the logs and metrics apart from a
+// server failure.
+const statusClientClosed = 499
 
 // noModelMessage is the message of every no_model error.
 const noModelMessage = "the service has no authorization model; PUT /v1/model first"
@@ -71,6 +77,13 @@ func (s *Server) classify(c *gin.Context, err error) (int, errorDetail) {
 		return http.StatusConflict, errorDetail{Code: codeAlreadyExists, Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, errorDetail{Code: codeConflict, Message: err.Error()}
+	}
+	if c.Request.Context().Err() != nil {
+		// The client went away (closed the connection, or its deadline
+		// passed) and the evaluation stopped for it: nothing failed here,
+		// and no one reads the answer.
+		s.log.Debug("request cancelled by the client", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		return statusClientClosed, errorDetail{Code: codeCancelled, Message: "request cancelled by the client"}
 	}
 	s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	return http.StatusInternalServerError, errorDetail{Code: codeInternal, Message: "internal error"}
