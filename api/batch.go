@@ -73,7 +73,7 @@ func (s *Server) batchCheck(c *gin.Context) {
 	for i, item := range req.Checks {
 		out.Results[item.CorrelationID] = results[i]
 	}
-	c.JSON(http.StatusOK, out)
+	s.respond(c, http.StatusOK, out)
 }
 
 func validateBatch(checks []batchCheckItem) error {

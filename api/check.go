@@ -64,7 +64,7 @@ func (s *Server) check(c *gin.Context) {
 	if req.Explain {
 		out.Explanation = res.Explanation
 	}
-	c.JSON(http.StatusOK, out)
+	s.respond(c, http.StatusOK, out)
 }
 
 // consistent waits, bounded, until the requested revision is applied; it

@@ -43,5 +43,5 @@ func (s *Server) expand(c *gin.Context) {
 		s.failErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, expandResponse{Tree: tree, Revision: token(rev)})
+	s.respond(c, http.StatusOK, expandResponse{Tree: tree, Revision: token(rev)})
 }

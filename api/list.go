@@ -67,7 +67,7 @@ func (s *Server) list(c *gin.Context) {
 	for i, id := range page {
 		out.Objects[i] = ereq.Type + ":" + id
 	}
-	c.JSON(http.StatusOK, out)
+	s.respond(c, http.StatusOK, out)
 }
 
 func parseList(req listRequest) (ereq engine.ListObjectsRequest, size int, after string, err error) {
@@ -176,7 +176,7 @@ func (s *Server) listUsers(c *gin.Context) {
 	if users == nil {
 		users = []string{}
 	}
-	c.JSON(http.StatusOK, listUsersResponse{Users: users, Revision: token(rev)})
+	s.respond(c, http.StatusOK, listUsersResponse{Users: users, Revision: token(rev)})
 }
 
 func parseListUsers(req listUsersRequest) (engine.ListUsersRequest, error) {

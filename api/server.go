@@ -225,6 +225,13 @@ func httpMetrics(reg *prometheus.Registry) gin.HandlerFunc {
 	}
 }
 
+// statusClasses are the status labels ("2xx" for 200): one string each,
+// not one built per request.
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
 func statusClass(code int) string {
-	return string(rune('0'+code/100)) + "xx"
+	if i := code/100 - 1; i >= 0 && i < len(statusClasses) {
+		return statusClasses[i]
+	}
+	return "other"
 }
