@@ -20,7 +20,7 @@ import (
 // rego.PreparedEvalQuery made, per evaluation, an EvalContext (512 B), a
 // topdown.Query (496 B) and a result set with the value converted to Go.
 // The queries' settings never change, so proto holds them and each
-// evaluation copies them into a topdown.Query taken from pool. It costs
+// evaluation copies them into the topdown.Query of a pooled evaluation. It costs
 // the evaluation no CPU of its own, but the collector's: a check's garbage
 // is what sets how often it marks the whole index, and at 100k tuples its
 // CPU per check was about that of the check itself. BenchmarkCheck/100k:
@@ -28,8 +28,41 @@ import (
 // checks 27 → 23.
 type preparedQuery struct {
 	proto topdown.Query
-	pool  sync.Pool // of *topdown.Query
+	pool  sync.Pool // of *evaluation
 }
+
+// evaluation is one evaluation of a preparedQuery, reused: the query's
+// copy, its cancellation and its answer, so an evaluation allocates none
+// of them.
+type evaluation struct {
+	q       topdown.Query
+	cancel  ctxCancel
+	allowed bool
+	// onResult is ev.result, bound once: a closure or method value made
+	// per evaluation would be allocated, as Iter keeps it.
+	onResult func(topdown.QueryResult) error
+}
+
+func newEvaluation() *evaluation {
+	ev := &evaluation{}
+	ev.onResult = ev.result
+	return ev
+}
+
+// result records the relation's answer from the query's result. A
+// function call that is undefined yields no result: not allowed.
+func (ev *evaluation) result(qr topdown.QueryResult) error {
+	if v, ok := qr[decision]; ok {
+		allowed, _ := v.Value.(ast.Boolean)
+		ev.allowed = bool(allowed)
+	}
+	return nil
+}
+
+// noMetadata is the request metadata of every evaluation: none. OPA
+// makes an empty map per evaluation when it is not given one; nothing a
+// check runs writes to it.
+var noMetadata = map[string]any{}
 
 // decision is the variable a query binds the relation's answer to.
 const decision = ast.Var("allowed")
@@ -61,33 +94,29 @@ func prepare(rc *ast.Compiler, store storage.Store, src string) (*preparedQuery,
 		WithStore(store).
 		WithBuiltins(checkBuiltins()).
 		WithStrictBuiltinErrors(true).
+		WithRequestMetadata(noMetadata).
 		WithMetrics(metrics.NoOp()). // OPA's default makes a registry and timers per evaluation
 		WithBaseCache(noBaseCache{}) // see noBaseCache
 	return pq, nil
 }
 
-// eval evaluates the query on input in tx, with OPA's cancellation and
-// function-call cache, and returns the relation's answer.
-func (pq *preparedQuery) eval(ctx context.Context, tx storage.Transaction, input *ast.Term, cancel topdown.Cancel, calls topdown.VirtualCache) (bool, error) {
-	q, _ := pq.pool.Get().(*topdown.Query)
-	if q == nil {
-		q = new(topdown.Query)
+// eval evaluates the query on input in tx, with cancellation by ctx and
+// the function-call cache calls, and returns the relation's answer.
+func (pq *preparedQuery) eval(ctx context.Context, tx storage.Transaction, input *ast.Term, calls topdown.VirtualCache) (bool, error) {
+	ev, _ := pq.pool.Get().(*evaluation)
+	if ev == nil {
+		ev = newEvaluation()
 	}
 	defer func() {
-		*q = topdown.Query{} // holds nothing of this evaluation
-		pq.pool.Put(q)
+		// Hold nothing of this evaluation.
+		ev.q, ev.cancel, ev.allowed = topdown.Query{}, ctxCancel{}, false
+		pq.pool.Put(ev)
 	}()
-	*q = pq.proto // every field, the time of evaluation (zero: now) included
-	q.WithTransaction(tx).WithInput(input).WithCancel(cancel).WithVirtualCache(calls)
-	var allowed ast.Boolean
-	err := q.Iter(ctx, func(qr topdown.QueryResult) error {
-		// A function call that is undefined yields no result: not allowed.
-		if v, ok := qr[decision]; ok {
-			allowed, _ = v.Value.(ast.Boolean)
-		}
-		return nil
-	})
-	return bool(allowed), err
+	ev.q = pq.proto // every field, the time of evaluation (zero: now) included
+	ev.cancel.ctx = ctx
+	ev.q.WithTransaction(tx).WithInput(input).WithCancel(&ev.cancel).WithVirtualCache(calls)
+	err := ev.q.Iter(ctx, ev.onResult)
+	return ev.allowed, err
 }
 
 // checkBuiltins are the builtins the generated Rego calls besides OPA's:
