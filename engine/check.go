@@ -149,7 +149,7 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 	}
 	calls := e.calls.get()
 	defer e.calls.put(calls)
-	return pq.eval(ctx, tx, input.value, calls)
+	return pq.eval(ctx, tx, input.id, input.value, calls)
 }
 
 // ctxCancel is an evaluation's cancellation as OPA asks for it: cancelled

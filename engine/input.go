@@ -12,6 +12,7 @@ import (
 // compiler.Compiled.PlainQuery's entries are made for.
 type queryInput struct {
 	value *ast.Term // an object
+	id    *ast.Term // its id, the query's argument (preparedQuery.eval)
 	plain bool
 }
 
@@ -29,6 +30,7 @@ func evalInput(names termNames, object tuple.Object, user tuple.User) queryInput
 			ast.Item(inputUID, &ids[1]),
 			ast.Item(inputURel, names.term(user.Relation)),
 		)),
+		id:    &ids[0],
 		plain: user.Relation == "" && user.ID != tuple.Wildcard,
 	}
 }
