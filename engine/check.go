@@ -92,7 +92,9 @@ func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error
 // a membership relation. If the service's model is replaced meanwhile, it
 // evaluates again on the new one.
 func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object tuple.Object, relation string, user tuple.User) (bool, error) {
-	input := evalInput(c.names, object, user)
+	in := e.inputs.get()
+	defer e.inputs.put(in)
+	input := in.set(c.names, object, user)
 	careful := overlay != nil && overlay.careful
 	var (
 		allowed bool

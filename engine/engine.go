@@ -155,9 +155,10 @@ type Options struct {
 // Engine evaluates queries against its in-memory copy of every service's
 // tuples and models. It is safe for concurrent use.
 type Engine struct {
-	store *indexStore
-	opts  Options
-	calls callCaches // the evaluations' function-call caches, reused
+	store  *indexStore
+	opts   Options
+	calls  callCaches  // the evaluations' function-call caches, reused
+	inputs checkInputs // the checks' inputs, reused
 
 	mu     sync.RWMutex
 	models map[string]*compiled // service id → current model
