@@ -92,7 +92,9 @@ func contextual(c *compiled, serviceID string, ts []tuple.Tuple) (*tuples, error
 // a membership relation. If the service's model is replaced meanwhile, it
 // evaluates again on the new one.
 func (e *Engine) eval(ctx context.Context, c *compiled, overlay *tuples, object tuple.Object, relation string, user tuple.User) (bool, error) {
-	input := evalInput(c.names, object, user)
+	in := e.inputs.get()
+	defer e.inputs.put(in)
+	input := in.set(c.names, object, user)
 	careful := overlay != nil && overlay.careful
 	var (
 		allowed bool
@@ -149,31 +151,30 @@ func (e *Engine) evalVariant(ctx context.Context, c *compiled, overlay *tuples, 
 	}
 	calls := e.calls.get()
 	defer e.calls.put(calls)
-	return pq.eval(ctx, tx, input.value, doneCancel{ctx.Done()}, calls)
+	return pq.eval(ctx, tx, input.id, input.value, calls)
 }
 
-// doneCancel is a check's cancellation as OPA asks for it: cancelled once
-// the done channel of the check's context is closed (never if it is nil).
-// OPA asks before every expression it evaluates, which a non-blocking
-// receive answers in nanoseconds without allocating. OPA's default starts a
-// goroutine per evaluation to watch the context; context.AfterFunc, used
-// before, registered a callback with the request's context and removed it
-// again, under its lock: 4 allocations, 150 B per check under a
+// ctxCancel is an evaluation's cancellation as OPA asks for it: cancelled
+// once its context is done, which is when the context's Err is not nil.
+// OPA asks before every expression it evaluates, which Err answers with
+// an atomic load (a cancelCtx's), without allocating. OPA's default starts
+// a goroutine per evaluation to watch the context; context.AfterFunc,
+// used before, registered a callback with the request's context and
+// removed it again, under its lock: 4 allocations, 150 B per check under a
 // context.WithCancel (BenchmarkCheckShapes/*/request), ≈600 B in a
-// server's allocation profile.
-type doneCancel struct{ done <-chan struct{} }
+// server's allocation profile. Polling the done channel, used next, made
+// the context allocate it: net/http's request context makes it on the
+// first call of Done, ≈110 B per request in a server's profile, where
+// nothing else asked for it.
+//
+// A check's is part of its pooled evaluation (prepared.go), so OPA gets a
+// pointer, which makes no allocation either.
+type ctxCancel struct{ ctx context.Context }
 
 // Cancel does nothing: the evaluation ends when the context does.
-func (doneCancel) Cancel() {}
+func (*ctxCancel) Cancel() {}
 
-func (c doneCancel) Cancelled() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
+func (c *ctxCancel) Cancelled() bool { return c.ctx.Err() != nil }
 
 // noBaseCache is the base-document cache of a check's evaluation: none.
 // OPA caches every data read of an evaluation in a trie with one node per

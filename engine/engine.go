@@ -113,7 +113,7 @@
 //     per check was about that of the check, so bytes count: the input
 //     shares the model's name terms; function calls are cached in a
 //     pooled list (callcache.go), not OPA's trie of hash maps;
-//     cancellation polls the context's done channel (doneCancel); checks
+//     cancellation polls the context (ctxCancel); checks
 //     run through topdown on pooled copies of their query's settings
 //     (prepared.go), not rego's per-evaluation context and result set.
 //     The group match, half of a denial's CPU in Rego, is one read of a
@@ -155,9 +155,10 @@ type Options struct {
 // Engine evaluates queries against its in-memory copy of every service's
 // tuples and models. It is safe for concurrent use.
 type Engine struct {
-	store *indexStore
-	opts  Options
-	calls callCaches // the evaluations' function-call caches, reused
+	store  *indexStore
+	opts   Options
+	calls  callCaches  // the evaluations' function-call caches, reused
+	inputs checkInputs // the checks' inputs, reused
 
 	mu     sync.RWMutex
 	models map[string]*compiled // service id → current model

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"sync"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/sentinel-auth/sentinel/model"
@@ -12,25 +14,84 @@ import (
 // compiler.Compiled.PlainQuery's entries are made for.
 type queryInput struct {
 	value *ast.Term // an object
+	id    *ast.Term // its id, the query's argument (preparedQuery.eval)
 	plain bool
 }
 
-// evalInput builds the input of a check of object for user. The user's
-// type and relation are names of the model, whose terms names holds (nil
-// makes them anew); the object's and user's ids get their terms in one
-// allocation.
+// evalInput builds the input of a check of object for user, in an input
+// of its own (see checkInput).
 func evalInput(names termNames, object tuple.Object, user tuple.User) queryInput {
-	ids := new([2]ast.Term)
-	ids[0].Value, ids[1].Value = ast.String(object.ID), ast.String(user.ID)
+	return newCheckInput().set(names, object, user)
+}
+
+// checkInput holds a check's input object, its term, and the terms of the
+// object's and the user's ids. The object is made once and its values
+// replaced for each check (Engine.eval takes one from checkInputs). Made
+// anew it was nine allocations per check; reused, the ids' two strings
+// are all it allocates (BenchmarkCheck/100k: 2602 → 2146 B, 45 → 38
+// allocations per check). Evaluation only reads its input, and nothing of
+// an evaluation keeps it (its function-call cache is emptied after it),
+// so it can be reused once the check is done.
+type checkInput struct {
+	term ast.Term // the object
+	obj  ast.Object
+	ids  [2]ast.Term
+}
+
+func newCheckInput() *checkInput {
+	in := &checkInput{}
+	in.ids[0].Value, in.ids[1].Value = ast.InternedEmptyString.Value, ast.InternedEmptyString.Value
+	in.obj = ast.NewObject(
+		ast.Item(inputID, &in.ids[0]),
+		ast.Item(inputUType, ast.InternedEmptyString),
+		ast.Item(inputUID, &in.ids[1]),
+		ast.Item(inputURel, ast.InternedEmptyString),
+	)
+	in.term.Value = in.obj
+	return in
+}
+
+// set makes in the input of a check of object for user. The user's type
+// and relation are names of the model, whose terms names holds (nil makes
+// them anew). Replacing a value rehashes the object (Insert), so the
+// object's hash stays that of its values.
+func (in *checkInput) set(names termNames, object tuple.Object, user tuple.User) queryInput {
+	in.ids[0].Value, in.ids[1].Value = ast.String(object.ID), ast.String(user.ID)
+	in.obj.Insert(inputID, &in.ids[0])
+	in.obj.Insert(inputUID, &in.ids[1])
+	in.replace(inputUType, names.term(user.Type))
+	in.replace(inputURel, names.term(user.Relation))
 	return queryInput{
-		value: ast.NewTerm(ast.NewObject(
-			ast.Item(inputID, &ids[0]),
-			ast.Item(inputUType, names.term(user.Type)),
-			ast.Item(inputUID, &ids[1]),
-			ast.Item(inputURel, names.term(user.Relation)),
-		)),
+		value: &in.term,
+		id:    &in.ids[0],
 		plain: user.Relation == "" && user.ID != tuple.Wildcard,
 	}
+}
+
+// replace sets key's value to v unless it is v already: a model's name
+// terms are shared, so the user's type and relation are most often those
+// of the check before.
+func (in *checkInput) replace(key, v *ast.Term) {
+	if in.obj.Get(key) != v {
+		in.obj.Insert(key, v)
+	}
+}
+
+// checkInputs reuses checkInputs across checks.
+type checkInputs struct{ pool sync.Pool }
+
+func (p *checkInputs) get() *checkInput {
+	if in, ok := p.pool.Get().(*checkInput); ok {
+		return in
+	}
+	return newCheckInput()
+}
+
+// put returns in for another check, holding no id of this one (the
+// values are set again, and the object rehashed, by the next set).
+func (p *checkInputs) put(in *checkInput) {
+	in.ids[0].Value, in.ids[1].Value = ast.InternedEmptyString.Value, ast.InternedEmptyString.Value
+	p.pool.Put(in)
 }
 
 // The input's keys, made once: OPA interns only its own common strings, so

@@ -57,8 +57,8 @@ func (p *Policy) Eval(ctx context.Context, input any) (rego.ResultSet, error) {
 		return nil, err
 	}
 	// As in checks (evalVariant): no metrics registry, and cancellation
-	// polled from the context (doneCancel).
-	rs, err := p.query.Eval(ctx, opt, rego.EvalTransaction(tx), rego.EvalMetrics(metrics.NoOp()), rego.EvalExternalCancel(doneCancel{ctx.Done()}))
+	// polled from the context (ctxCancel).
+	rs, err := p.query.Eval(ctx, opt, rego.EvalTransaction(tx), rego.EvalMetrics(metrics.NoOp()), rego.EvalExternalCancel(&ctxCancel{ctx}))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policy: %w", err)
 	}

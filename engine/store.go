@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -25,6 +26,7 @@ import (
 // takes the write lock, which waits for evaluations in flight, to install it.
 type indexStore struct {
 	inner storage.Store
+	xid   atomic.Uint64 // the last transaction id handed out (txn.ID)
 
 	mu   sync.RWMutex
 	data *tuples
@@ -42,79 +44,115 @@ func newIndexStore() *indexStore {
 	}
 }
 
-// txn wraps the inner transaction and owns one hold of the read lock. It
-// may carry an overlay: tuples visible to this evaluation only (contextual
-// tuples), in the index's shape.
+// txn is a transaction of the store: it owns one hold of the index's read
+// lock, and the inner store's transaction once something outside the index
+// is read (innerTxn). It may carry an overlay: tuples visible to this
+// evaluation only (contextual tuples), in the index's shape.
+//
+// Like inmem's, a transaction is used by one goroutine at a time.
 type txn struct {
-	storage.Transaction
+	id      uint64                     // 0 until ID is asked
+	params  *storage.TransactionParams // as given to NewTransaction, if they were
+	inner   storage.Transaction        // nil until needed, for a read transaction
 	once    sync.Once
 	s       *indexStore
 	overlay fwdIndex
 	eff     *effOverlay // contextual grants on flattened chains
 }
 
-func (t *txn) release() { t.once.Do(t.s.mu.RUnlock) }
-
-func (s *indexStore) unwrap(t storage.Transaction) storage.Transaction {
-	if w, ok := t.(*txn); ok {
-		return w.Transaction
+// ID returns the transaction's id, unique in the store. It is numbered on
+// first use (OPA asks only to log it), so a check does not write the
+// store's shared counter.
+func (t *txn) ID() uint64 {
+	if t.id == 0 {
+		t.id = t.s.xid.Add(1)
 	}
-	return t // a trigger callback's inner transaction
+	return t.id
 }
 
+func (t *txn) release() { t.once.Do(t.s.mu.RUnlock) }
+
+// innerTxn returns the inner store's transaction of t, opening it on first
+// use if t is a read transaction. A check reads nothing but the index, so
+// it never opens one: opening it took two allocations and a hold of the
+// inner store's read lock per check (a shared counter both cores write).
+// Opened after the index's read lock, it sees the inner store as it is
+// then, for the rest of the transaction; the two stores hold separate
+// data, so a read sees each in one state, as before.
+func (s *indexStore) innerTxn(ctx context.Context, t storage.Transaction) (storage.Transaction, error) {
+	w, ok := t.(*txn)
+	if !ok {
+		return t, nil // a trigger callback's inner transaction
+	}
+	if w.inner == nil {
+		var params []storage.TransactionParams
+		if w.params != nil {
+			params = []storage.TransactionParams{*w.params}
+		}
+		inner, err := s.inner.NewTransaction(ctx, params...)
+		if err != nil {
+			return nil, fmt.Errorf("open the inner store's transaction: %w", err)
+		}
+		w.inner = inner
+	}
+	return w.inner, nil
+}
+
+// NewTransaction opens a transaction. A write transaction takes the inner
+// store's write lock first, as before; a read transaction opens the inner
+// store's only if it reads outside the index (innerTxn).
 func (s *indexStore) NewTransaction(ctx context.Context, params ...storage.TransactionParams) (storage.Transaction, error) {
-	inner, err := s.inner.NewTransaction(ctx, params...)
-	if err != nil {
-		return nil, err
+	t := &txn{s: s}
+	if len(params) > 0 {
+		p := params[0]
+		t.params = &p
+	}
+	if t.params != nil && t.params.Write {
+		inner, err := s.inner.NewTransaction(ctx, *t.params)
+		if err != nil {
+			return nil, err
+		}
+		t.inner = inner
 	}
 	s.rlock()
-	return &txn{Transaction: inner, s: s}, nil
+	return t, nil
 }
 
 func (s *indexStore) Commit(ctx context.Context, t storage.Transaction) error {
-	if w, ok := t.(*txn); ok {
-		defer w.release()
+	w, ok := t.(*txn)
+	if !ok {
+		return s.inner.Commit(ctx, t)
 	}
-	return s.inner.Commit(ctx, s.unwrap(t))
+	defer w.release()
+	if w.inner == nil {
+		return nil // nothing was read or written outside the index
+	}
+	return s.inner.Commit(ctx, w.inner)
 }
 
 func (s *indexStore) Abort(ctx context.Context, t storage.Transaction) {
-	if w, ok := t.(*txn); ok {
-		defer w.release()
+	w, ok := t.(*txn)
+	if !ok {
+		s.inner.Abort(ctx, t)
+		return
 	}
-	s.inner.Abort(ctx, s.unwrap(t))
+	defer w.release()
+	if w.inner != nil {
+		s.inner.Abort(ctx, w.inner)
+	}
 }
 
-// Read serves paths under indexPath from the index (the caller's
-// transaction holds the read lock), merged with the transaction's overlay,
-// and splices the index into reads of its ancestors.
+// Read serves paths under indexPath from the index (readIndex), and
+// splices the index into reads of its ancestors.
 func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
-	if len(path) > len(indexPath) && path.HasPrefix(indexPath) && path[len(indexPath)] == viaRoot {
-		return s.readVia(ctx, t, path)
-	}
-	if len(path) > len(indexPath) && path.HasPrefix(indexPath) && isEffRoot(path[len(indexPath)]) {
-		v, err := s.data.eff.read(path[len(indexPath):])
-		if err == nil && path[len(indexPath)] == "h" && s.data.anyCycle(path[len(indexPath)+1]) {
-			v = hCycle
-		}
-		if w, ok := t.(*txn); ok && w.eff != nil {
-			return w.eff.read(path[len(indexPath):], v, err)
-		}
-		return v, err
-	}
 	if path.HasPrefix(indexPath) {
-		v, err := s.data.readIndex(path[len(indexPath):])
-		if w, ok := t.(*txn); ok && w.overlay != nil {
-			if ov, oerr := w.overlay.readOverlay(path[len(indexPath):]); oerr == nil {
-				if err != nil {
-					return ov, nil
-				}
-				return merge(v, ov), nil
-			}
-		}
-		return v, err
+		return s.readIndex(t, path[len(indexPath):])
 	}
-	v, err := s.inner.Read(ctx, s.unwrap(t), path)
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.inner.Read(ctx, inner, path)
 	if err != nil || len(path) > 0 {
 		return v, err
 	}
@@ -126,6 +164,37 @@ func (s *indexStore) Read(ctx context.Context, t storage.Transaction, path stora
 	}
 	cp[indexPath[0]] = s.data.withEff()
 	return cp, nil
+}
+
+// readIndex serves a read of sub, a path below indexPath, from the index
+// (the caller's transaction holds the read lock), merged with the
+// transaction's overlay. It keeps no reference to sub, so a caller's path
+// can stay on its stack (Read's goes through an interface, which makes
+// Go allocate every path passed to it: readVia's reads did, two per check).
+func (s *indexStore) readIndex(t storage.Transaction, sub storage.Path) (any, error) {
+	if len(sub) > 0 && sub[0] == viaRoot {
+		return s.readVia(t, sub)
+	}
+	if len(sub) > 0 && isEffRoot(sub[0]) {
+		v, err := s.data.eff.read(sub)
+		if err == nil && sub[0] == "h" && s.data.anyCycle(sub[1]) {
+			v = hCycle
+		}
+		if w, ok := t.(*txn); ok && w.eff != nil {
+			return w.eff.read(sub, v, err)
+		}
+		return v, err
+	}
+	v, err := s.data.readIndex(sub)
+	if w, ok := t.(*txn); ok && w.overlay != nil {
+		if ov, oerr := w.overlay.readOverlay(sub); oerr == nil {
+			if err != nil {
+				return ov, nil
+			}
+			return merge(v, ov), nil
+		}
+	}
+	return v, err
 }
 
 // withEff returns the whole index as OPA sees it: the tuples and the
@@ -194,31 +263,59 @@ func (s *indexStore) Write(ctx context.Context, t storage.Transaction, op storag
 	if path.HasPrefix(indexPath) || indexPath.HasPrefix(path) {
 		return fmt.Errorf("%v is maintained by datasync and cannot be written through OPA", indexPath)
 	}
-	return s.inner.Write(ctx, s.unwrap(t), op, path, value)
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return err
+	}
+	return s.inner.Write(ctx, inner, op, path, value)
 }
 
 func (s *indexStore) Truncate(ctx context.Context, t storage.Transaction, params storage.TransactionParams, it storage.Iterator) error {
-	return s.inner.Truncate(ctx, s.unwrap(t), params, it)
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return err
+	}
+	return s.inner.Truncate(ctx, inner, params, it)
 }
 
 func (s *indexStore) Register(ctx context.Context, t storage.Transaction, cfg storage.TriggerConfig) (storage.TriggerHandle, error) {
-	return s.inner.Register(ctx, s.unwrap(t), cfg)
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return s.inner.Register(ctx, inner, cfg)
 }
 
 func (s *indexStore) ListPolicies(ctx context.Context, t storage.Transaction) ([]string, error) {
-	return s.inner.ListPolicies(ctx, s.unwrap(t))
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return s.inner.ListPolicies(ctx, inner)
 }
 
 func (s *indexStore) GetPolicy(ctx context.Context, t storage.Transaction, id string) ([]byte, error) {
-	return s.inner.GetPolicy(ctx, s.unwrap(t), id)
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return s.inner.GetPolicy(ctx, inner, id)
 }
 
 func (s *indexStore) UpsertPolicy(ctx context.Context, t storage.Transaction, id string, b []byte) error {
-	return s.inner.UpsertPolicy(ctx, s.unwrap(t), id, b)
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return err
+	}
+	return s.inner.UpsertPolicy(ctx, inner, id, b)
 }
 
 func (s *indexStore) DeletePolicy(ctx context.Context, t storage.Transaction, id string) error {
-	return s.inner.DeletePolicy(ctx, s.unwrap(t), id)
+	inner, err := s.innerTxn(ctx, t)
+	if err != nil {
+		return err
+	}
+	return s.inner.DeletePolicy(ctx, inner, id)
 }
 
 // replace swaps the whole tuple set and runs fn on it under the same lock.

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -28,28 +27,29 @@ import (
 // (the transaction's overlays) count as they did.
 const viaRoot = "v"
 
-// readVia serves a read under viaRoot; path is the whole path, indexPath
-// included. Only full paths are served.
-func (s *indexStore) readVia(ctx context.Context, t storage.Transaction, path storage.Path) (any, error) {
-	const full = 10 // sentinel v svc type id rel setType setRel userType userId
-	if len(path) != full {
-		return nil, notFound(path)
+// readVia serves a read of sub, a path below indexPath under viaRoot.
+// Only full paths are served. Its reads go through readIndex, whose paths
+// stay on the stack.
+func (s *indexStore) readVia(t storage.Transaction, sub storage.Path) (any, error) {
+	const full = 9 // v svc type id rel setType setRel userType userId
+	if len(sub) != full {
+		return nil, notFound(sub)
 	}
-	svc, typ, id, rel, setType, setRel := path[2], path[3], path[4], path[5], path[6], path[7]
-	groups, err := s.Read(ctx, t, storage.Path{indexPath[0], "g", svc, setType, setRel, path[8], path[9]})
+	svc, typ, id, rel, setType, setRel := sub[1], sub[2], sub[3], sub[4], sub[5], sub[6]
+	groups, err := s.readIndex(t, storage.Path{"g", svc, setType, setRel, sub[7], sub[8]})
 	if err != nil {
 		return nil, err
 	}
 	in, _ := groups.(map[string]any)
 	// The grants are one set of the index (data.sentinel.f): found once,
 	// then looked up per group, unless contextual grants are to be merged
-	// in, which reading each through Read does.
-	granted := storage.Path{indexPath[0], "f", svc, typ, id, rel, setType, setRel, ""}
+	// in, which reading each through readIndex does.
+	granted := storage.Path{"f", svc, typ, id, rel, setType, setRel, ""}
 	var set *effSet
 	sv := s.data.eff[svc]
 	if w, ok := t.(*txn); (!ok || w.eff == nil) && sv != nil {
 		if set = sv.get(node{typ, id, rel}); set == nil {
-			return nil, notFound(path) // no grants on the chain
+			return nil, notFound(sub) // no grants on the chain
 		}
 	}
 	best, found := 0, false
@@ -62,7 +62,7 @@ func (s *indexStore) readVia(ctx context.Context, t storage.Transaction, path st
 			}
 		} else {
 			granted[len(granted)-1] = x
-			v, err := s.Read(ctx, t, granted)
+			v, err := s.readIndex(t, granted)
 			if storage.IsNotFound(err) {
 				continue
 			} else if err != nil {
@@ -70,19 +70,19 @@ func (s *indexStore) readVia(ctx context.Context, t storage.Transaction, path st
 			}
 			var ok bool
 			if steps, ok = v.(int); !ok {
-				return nil, fmt.Errorf("index: %v is %v, not a number of steps", granted, v)
+				return nil, fmt.Errorf("index: %s%s is %v, not a number of steps", indexPath, granted.String(), v)
 			}
 		}
 		d, ok := distance.(int)
 		if !ok {
-			return nil, fmt.Errorf("index: the distance of %s in %s:%s#%s is %v, not a number", path[9], setType, x, setRel, distance)
+			return nil, fmt.Errorf("index: the distance of %s in %s:%s#%s is %v, not a number", sub[8], setType, x, setRel, distance)
 		}
 		if total := steps + d + 1; !found || total < best {
 			best, found = total, true
 		}
 	}
 	if !found {
-		return nil, notFound(path)
+		return nil, notFound(sub)
 	}
 	return best, nil
 }
