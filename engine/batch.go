@@ -37,7 +37,10 @@ func newBatch() *batch {
 func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
 	b := newBatch()
 	st := &state{ts: ts, b: b}
-	muts = e.withMirrors(muts)
+	if ts.strs == nil { // an engine that was never loaded
+		ts.strs = newStrTable()
+	}
+	muts = e.withMirrors(ts.strs.mutations(muts))
 	chainsDirty := map[string]map[node]bool{}
 	for _, m := range muts {
 		st.change(m)

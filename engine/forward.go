@@ -83,8 +83,9 @@ func (ix fwdIndex) has(svc string, t tuple.Tuple) bool {
 	return ix.users(svc, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.Relation).has(t.User.ID)
 }
 
-// add records a tuple of svc and reports whether it was new.
-func (ix fwdIndex) add(svc string, t tuple.Tuple) bool {
+// add records a tuple of svc and reports whether it was new, and whether
+// its object was (the index holds the object's id from then on).
+func (ix fwdIndex) add(svc string, t tuple.Tuple) (added, newObject bool) {
 	types := ix[svc]
 	if types == nil {
 		types = map[string]map[string]objTuples{}
@@ -96,6 +97,7 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple) bool {
 		types[t.Object.Type] = ids
 	}
 	o := ids[t.Object.ID]
+	newObject = o == nil
 	i := o.find(t.Relation, t.User.Type, t.User.Relation)
 	if i < 0 {
 		// Grown by one, not doubled: an object keeps its few groups for
@@ -107,35 +109,36 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple) bool {
 		o = grown
 	}
 	if !o[i].ids.add(t.User.ID) {
-		return false
+		return false, false
 	}
 	ids[t.Object.ID] = o
-	return true
+	return true, newObject
 }
 
-// remove deletes a tuple of svc and prunes what it leaves empty. Removing
-// a missing tuple is a no-op.
-func (ix fwdIndex) remove(svc string, t tuple.Tuple) {
+// remove deletes a tuple of svc and prunes what it leaves empty, and
+// reports whether that was its object's last tuple. Removing a missing
+// tuple is a no-op.
+func (ix fwdIndex) remove(svc string, t tuple.Tuple) (objectGone bool) {
 	types := ix[svc]
 	ids := types[t.Object.Type]
 	o := ids[t.Object.ID]
 	i := o.find(t.Relation, t.User.Type, t.User.Relation)
 	if i < 0 || !o[i].ids.remove(t.User.ID) || o[i].ids.len() > 0 {
-		return
+		return false
 	}
 	last := len(o) - 1
 	o[i] = o[last]
 	o[last] = userGroup{}
 	if o = o[:last]; len(o) > 0 {
 		ids[t.Object.ID] = o
-		return
+		return false
 	}
 	delete(ids, t.Object.ID)
-	if len(ids) > 0 {
-		return
+	if len(ids) == 0 {
+		delete(types, t.Object.Type)
+		if len(types) == 0 {
+			delete(ix, svc)
+		}
 	}
-	delete(types, t.Object.Type)
-	if len(types) == 0 {
-		delete(ix, svc)
-	}
+	return true
 }

@@ -84,19 +84,30 @@ func TestFwdIndexReadsAsNestedMaps(t *testing.T) {
 		t   tuple.Tuple
 	}
 	live := map[written]bool{}
+	type object struct{ svc, typ, id string }
+	objects := map[object]int{} // live tuples of each object
 	for step := range 4000 {
 		svc, tp := randomTuple(r)
-		w := written{svc, tp}
+		w, o := written{svc, tp}, object{svc, tp.Object.Type, tp.Object.ID}
 		if step%1000 >= 700 { // stretches of deletes, emptying sets
 			if got := ix.has(svc, tp); got != live[w] {
 				t.Fatalf("step %d: has(%s, %s) = %v before delete, want %v", step, svc, tp, got, live[w])
 			}
-			ix.remove(svc, tp)
+			if live[w] {
+				objects[o]--
+			}
+			if gone := ix.remove(svc, tp); gone != (live[w] && objects[o] == 0) {
+				t.Fatalf("step %d: remove(%s, %s) reports the object gone: %v, want %v", step, svc, tp, gone, !gone)
+			}
 			ref.remove(svc, tp)
 			delete(live, w)
 		} else {
-			if got := ix.add(svc, tp); got != !live[w] {
-				t.Fatalf("step %d: add(%s, %s) = %v, want %v", step, svc, tp, got, !live[w])
+			got, newObject := ix.add(svc, tp)
+			if got != !live[w] || newObject != (objects[o] == 0) {
+				t.Fatalf("step %d: add(%s, %s) = %v, %v; want %v, %v", step, svc, tp, got, newObject, !live[w], objects[o] == 0)
+			}
+			if got {
+				objects[o]++
 			}
 			ref.add(svc, tp)
 			live[w] = true

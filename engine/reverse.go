@@ -49,9 +49,12 @@ func entry(es []revEntry, k revKey) int {
 	return -1
 }
 
-func (r reverse) add(serviceID string, t tuple.Tuple) {
+// add records a tuple and reports whether its user was new (the index
+// holds the user's id from then on).
+func (r reverse) add(serviceID string, t tuple.Tuple) (newUser bool) {
 	k := revKeyOf(serviceID, t)
 	es := r[k.user()]
+	newUser = es == nil
 	i := entry(es, k)
 	if i < 0 {
 		// Grown by one, not doubled, as fwdIndex.add does: a user keeps
@@ -64,24 +67,27 @@ func (r reverse) add(serviceID string, t tuple.Tuple) {
 	}
 	es[i].ids.add(t.Object.ID)
 	r[k.user()] = es
+	return newUser
 }
 
-func (r reverse) remove(serviceID string, t tuple.Tuple) {
+// remove deletes a tuple and reports whether that was its user's last.
+func (r reverse) remove(serviceID string, t tuple.Tuple) (userGone bool) {
 	k := revKeyOf(serviceID, t)
 	u := k.user()
 	es := r[u]
 	i := entry(es, k)
 	if i < 0 || !es[i].ids.remove(t.Object.ID) || es[i].ids.len() > 0 {
-		return
+		return false
 	}
 	last := len(es) - 1
 	es[i] = es[last]
 	es[last] = revEntry{}
 	if es = es[:last]; len(es) == 0 {
 		delete(r, u)
-		return
+		return true
 	}
 	r[u] = es
+	return false
 }
 
 // has reports whether object id is assigned to k's user by k's relation.
@@ -111,6 +117,9 @@ type tuples struct {
 	closures index
 	rev      reverse
 	eff      effIndex
+	// strs interns the strings the indexes hold (intern.go); nil in an
+	// overlay of contextual tuples, which lives for one evaluation.
+	strs *strTable
 	// careful marks an overlay of contextual tuples that changes a
 	// membership relation or the shape of a flattened chain: the closures
 	// and effective subjects do not reflect it, so the request is decided by
@@ -125,12 +134,25 @@ func newTuples() *tuples {
 	return &tuples{fwd: fwdIndex{}, closures: newIndex(), rev: reverse{}, eff: effIndex{}}
 }
 
-// add records a tuple in every index and reports whether it was new.
+// add records a tuple in every index and reports whether it was new. The
+// indexes keep the interned copies of its strings (ts.strs).
 func (ts *tuples) add(serviceID string, t tuple.Tuple) bool {
-	if !ts.fwd.add(serviceID, t) {
+	if ts.strs != nil {
+		serviceID, t = ts.strs.tuple(serviceID, t)
+	}
+	added, newObject := ts.fwd.add(serviceID, t)
+	if !added {
 		return false
 	}
-	ts.rev.add(serviceID, t)
+	newUser := ts.rev.add(serviceID, t)
+	if ts.strs != nil {
+		if newObject {
+			ts.strs.hold(t.Object.ID)
+		}
+		if newUser {
+			ts.strs.hold(t.User.ID)
+		}
+	}
 	return true
 }
 
@@ -139,6 +161,14 @@ func (ts *tuples) remove(serviceID string, t tuple.Tuple) {
 	if !ts.rev.has(revKeyOf(serviceID, t), t.Object.ID) {
 		return
 	}
-	ts.fwd.remove(serviceID, t)
-	ts.rev.remove(serviceID, t)
+	objectGone := ts.fwd.remove(serviceID, t)
+	userGone := ts.rev.remove(serviceID, t)
+	if ts.strs != nil {
+		if objectGone {
+			ts.strs.release(t.Object.ID)
+		}
+		if userGone {
+			ts.strs.release(t.User.ID)
+		}
+	}
 }
