@@ -37,10 +37,10 @@ func newBatch() *batch {
 func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
 	b := newBatch()
 	st := &state{ts: ts, b: b}
-	if ts.strs == nil { // an engine that was never loaded
-		ts.strs = newStrTable()
+	if ts.strs != nil {
+		muts = ts.strs.mutations(muts)
 	}
-	muts = e.withMirrors(ts.strs.mutations(muts))
+	muts = e.withMirrors(muts)
 	chainsDirty := map[string]map[node]bool{}
 	for _, m := range muts {
 		st.change(m)
@@ -70,7 +70,7 @@ func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
 // one changes nothing.
 func (b *batch) change(ts *tuples, m Mutation) {
 	present, uk := !m.Delete, usersKeyOf(m.ServiceID, m.Tuple)
-	inIndex := ts.fwd.has(m.ServiceID, m.Tuple)
+	inIndex := ts.has(m.ServiceID, m.Tuple)
 	now, changed := b.users[uk][m.Tuple.User.ID]
 	if !changed {
 		now = inIndex

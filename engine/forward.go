@@ -12,7 +12,8 @@ import (
 //
 // (forward_read.go serves them). It is held by object instead: maps down to
 // the object, then the object's few (relation, user type, userset
-// relation) groups in a slice, each with its ids in an idSet. Below the
+// relation) groups in a slice, each with its ids in an idSet (by symbol,
+// strTable: the methods that read or write ids take the index's). Below the
 // object, most of those maps held a single entry (at 1M benchmark tuples,
 // 490k of the 700k maps, ≈300 bytes each even so): as maps the t and s
 // trees took ≈250 MiB of heap, held by object ≈45.
@@ -79,13 +80,14 @@ func (ix fwdIndex) users(svc, typ, id, rel, utype, urel string) idSet {
 }
 
 // has reports whether the index holds a tuple of svc.
-func (ix fwdIndex) has(svc string, t tuple.Tuple) bool {
-	return ix.users(svc, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.Relation).has(t.User.ID)
+func (ix fwdIndex) has(svc string, t tuple.Tuple, syms *strTable) bool {
+	return ix.users(svc, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.Relation).has(t.User.ID, syms)
 }
 
 // add records a tuple of svc and reports whether it was new, and whether
-// its object was (the index holds the object's id from then on).
-func (ix fwdIndex) add(svc string, t tuple.Tuple) (added, newObject bool) {
+// its object was (the index holds the object's id from then on). With
+// syms, uid is the symbol of the tuple's user id.
+func (ix fwdIndex) add(svc string, t tuple.Tuple, uid uint32, syms *strTable) (added, newObject bool) {
 	types := ix[svc]
 	if types == nil {
 		types = map[string]map[string]objTuples{}
@@ -108,7 +110,7 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple) (added, newObject bool) {
 		grown[i] = userGroup{rel: t.Relation, utype: t.User.Type, urel: t.User.Relation}
 		o = grown
 	}
-	if !o[i].ids.add(t.User.ID) {
+	if !o[i].ids.add(t.User.ID, uid, syms) {
 		return false, false
 	}
 	ids[t.Object.ID] = o
@@ -118,12 +120,12 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple) (added, newObject bool) {
 // remove deletes a tuple of svc and prunes what it leaves empty, and
 // reports whether that was its object's last tuple. Removing a missing
 // tuple is a no-op.
-func (ix fwdIndex) remove(svc string, t tuple.Tuple) (objectGone bool) {
+func (ix fwdIndex) remove(svc string, t tuple.Tuple, syms *strTable) (objectGone bool) {
 	types := ix[svc]
 	ids := types[t.Object.Type]
 	o := ids[t.Object.ID]
 	i := o.find(t.Relation, t.User.Type, t.User.Relation)
-	if i < 0 || !o[i].ids.remove(t.User.ID) || o[i].ids.len() > 0 {
+	if i < 0 || !o[i].ids.remove(t.User.ID, syms) || o[i].ids.len() > 0 {
 		return false
 	}
 	last := len(o) - 1

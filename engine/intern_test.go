@@ -55,7 +55,7 @@ func indexStrings(ts *tuples, fn func(string)) {
 					fn(g.rel)
 					fn(g.utype)
 					fn(g.urel)
-					for uid := range g.ids.all() {
+					for uid := range g.ids.all(ts.strs) {
 						fn(uid)
 					}
 				}
@@ -70,7 +70,7 @@ func indexStrings(ts *tuples, fn func(string)) {
 		for _, e := range es {
 			fn(e.objType)
 			fn(e.rel)
-			for id := range e.ids.all() {
+			for id := range e.ids.all(ts.strs) {
 				fn(id)
 			}
 		}
@@ -127,7 +127,8 @@ func assertShared(t *testing.T, label string, ts *tuples, live map[tuple.Tuple]b
 }
 
 // assertCounted fails unless the table of ids holds exactly the ids of the
-// live tuples, each counted once per object and per user it names.
+// live tuples, each counted once per object and per user it names, and
+// every symbol in a set is of one of them.
 func assertCounted(t *testing.T, label string, ts *tuples, live map[tuple.Tuple]bool) {
 	t.Helper()
 	want := map[string]int32{}
@@ -146,9 +147,33 @@ func assertCounted(t *testing.T, label string, ts *tuples, live map[tuple.Tuple]
 		t.Fatalf("%s: the table holds %d ids, the live tuples name %d", label, len(ts.strs.ids), len(want))
 	}
 	for id, n := range want {
-		r, ok := ts.strs.ids[id]
-		if !ok || r.n != n || r.s != id {
+		x, ok := ts.strs.ids[id]
+		if r := ts.strs.refs[x]; !ok || r.n != n || r.s != id {
 			t.Fatalf("%s: the table holds id %q as %+v (present %v), want it counted %d", label, id, r, ok, n)
+		}
+	}
+	if held := len(ts.strs.refs) - len(ts.strs.free); held != len(want) {
+		t.Fatalf("%s: %d symbols in use, %d free of %d, for %d ids", label, held, len(ts.strs.free), len(ts.strs.refs), len(want))
+	}
+	symbols := func(s idSet) {
+		for _, x := range s.small {
+			if r := ts.strs.refs[x]; r.n == 0 || ts.strs.ids[r.s] != x {
+				t.Fatalf("%s: a set holds symbol %d, which is free (%+v)", label, x, r)
+			}
+		}
+	}
+	for _, types := range ts.fwd {
+		for _, ids := range types {
+			for _, o := range ids {
+				for _, g := range o {
+					symbols(g.ids)
+				}
+			}
+		}
+	}
+	for _, es := range ts.rev {
+		for _, e := range es {
+			symbols(e.ids)
 		}
 	}
 }

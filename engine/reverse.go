@@ -11,16 +11,17 @@ import (
 // reads it (list objects), so it is typed rather than OPA-shaped.
 //
 // It is held per user, the few (object type, relation) pairs the user is
-// assigned on in a slice and their objects in smallSets, as most hold one
+// assigned on in a slice and their objects in idSets (by symbol, strTable:
+// the methods that read or write ids take the index's), as most hold one
 // object or a few: at 1M tuples a map per (user, type, relation), keyed by
 // all six strings, plus a map of each user's pairs took 156 MiB of heap;
-// this, 46 MiB.
+// this, 46 MiB with sets of strings.
 type reverse map[userKey][]revEntry
 
 // revEntry is the objects of one type a user is assigned to by one relation.
 type revEntry struct {
 	objType, rel string
-	ids          smallSet[string]
+	ids          idSet
 }
 
 // userKey is a user within a service.
@@ -50,8 +51,9 @@ func entry(es []revEntry, k revKey) int {
 }
 
 // add records a tuple and reports whether its user was new (the index
-// holds the user's id from then on).
-func (r reverse) add(serviceID string, t tuple.Tuple) (newUser bool) {
+// holds the user's id from then on). With syms, oid is the symbol of the
+// tuple's object id.
+func (r reverse) add(serviceID string, t tuple.Tuple, oid uint32, syms *strTable) (newUser bool) {
 	k := revKeyOf(serviceID, t)
 	es := r[k.user()]
 	newUser = es == nil
@@ -65,18 +67,18 @@ func (r reverse) add(serviceID string, t tuple.Tuple) (newUser bool) {
 		grown[i] = revEntry{objType: k.objType, rel: k.rel}
 		es = grown
 	}
-	es[i].ids.add(t.Object.ID)
+	es[i].ids.add(t.Object.ID, oid, syms)
 	r[k.user()] = es
 	return newUser
 }
 
 // remove deletes a tuple and reports whether that was its user's last.
-func (r reverse) remove(serviceID string, t tuple.Tuple) (userGone bool) {
+func (r reverse) remove(serviceID string, t tuple.Tuple, syms *strTable) (userGone bool) {
 	k := revKeyOf(serviceID, t)
 	u := k.user()
 	es := r[u]
 	i := entry(es, k)
-	if i < 0 || !es[i].ids.remove(t.Object.ID) || es[i].ids.len() > 0 {
+	if i < 0 || !es[i].ids.remove(t.Object.ID, syms) || es[i].ids.len() > 0 {
 		return false
 	}
 	last := len(es) - 1
@@ -91,23 +93,20 @@ func (r reverse) remove(serviceID string, t tuple.Tuple) (userGone bool) {
 }
 
 // has reports whether object id is assigned to k's user by k's relation.
-func (r reverse) has(k revKey, id string) bool {
+func (r reverse) has(k revKey, id string, syms *strTable) bool {
 	es := r[k.user()]
 	i := entry(es, k)
-	return i >= 0 && es[i].ids.has(id)
+	return i >= 0 && es[i].ids.has(id, syms)
 }
 
 // set returns the ids of the objects of k (empty if k is absent).
-func (r reverse) set(k revKey) smallSet[string] {
+func (r reverse) set(k revKey) idSet {
 	es := r[k.user()]
 	if i := entry(es, k); i >= 0 {
 		return es[i].ids
 	}
-	return smallSet[string]{}
+	return idSet{}
 }
-
-// objects yields the ids of the objects of k (none if k is absent).
-func (r reverse) objects(k revKey) iter.Seq[string] { return r.set(k).all() }
 
 // tuples is the whole in-memory tuple set: the forward index, the
 // membership closures and flattened chains built on it (all OPA-visible),
@@ -135,16 +134,18 @@ func newTuples() *tuples {
 }
 
 // add records a tuple in every index and reports whether it was new. The
-// indexes keep the interned copies of its strings (ts.strs).
+// indexes keep the interned copies of its strings and symbols of its ids
+// (ts.strs).
 func (ts *tuples) add(serviceID string, t tuple.Tuple) bool {
+	var oid, uid uint32
 	if ts.strs != nil {
-		serviceID, t = ts.strs.tuple(serviceID, t)
+		serviceID, t, oid, uid = ts.strs.tuple(serviceID, t)
 	}
-	added, newObject := ts.fwd.add(serviceID, t)
+	added, newObject := ts.fwd.add(serviceID, t, uid, ts.strs)
 	if !added {
 		return false
 	}
-	newUser := ts.rev.add(serviceID, t)
+	newUser := ts.rev.add(serviceID, t, oid, ts.strs)
 	if ts.strs != nil {
 		if newObject {
 			ts.strs.hold(t.Object.ID)
@@ -156,13 +157,22 @@ func (ts *tuples) add(serviceID string, t tuple.Tuple) bool {
 	return true
 }
 
+// users yields the ids of the users of type utype (userset relation urel,
+// "" for plain users and wildcards) assigned rel on svc's typ:id.
+func (ts *tuples) users(svc, typ, id, rel, utype, urel string) iter.Seq[string] {
+	return ts.fwd.users(svc, typ, id, rel, utype, urel).all(ts.strs)
+}
+
+// has reports whether the index holds a tuple of svc.
+func (ts *tuples) has(svc string, t tuple.Tuple) bool { return ts.fwd.has(svc, t, ts.strs) }
+
 // remove deletes a tuple from every index (a missing tuple is a no-op).
 func (ts *tuples) remove(serviceID string, t tuple.Tuple) {
-	if !ts.rev.has(revKeyOf(serviceID, t), t.Object.ID) {
+	if !ts.rev.has(revKeyOf(serviceID, t), t.Object.ID, ts.strs) {
 		return
 	}
-	objectGone := ts.fwd.remove(serviceID, t)
-	userGone := ts.rev.remove(serviceID, t)
+	objectGone := ts.fwd.remove(serviceID, t, ts.strs)
+	userGone := ts.rev.remove(serviceID, t, ts.strs)
 	if ts.strs != nil {
 		if objectGone {
 			ts.strs.release(t.Object.ID)
