@@ -27,7 +27,9 @@ import (
 // (services, types, relations) are few, as models name them; they are not
 // counted, and the table of them starts afresh past namesMax, so it stays
 // small whatever is written. A name dropped from the table stays shared by
-// what holds it; a later tuple naming it brings a new copy.
+// what holds it; a later tuple naming it brings a new copy. So do the keys
+// of the forward index's groups and the reverse index's entries (groupKey,
+// entryKey), which are names only.
 //
 // The writer changes the table, under the write lock (tuples.add and
 // remove, from a batch's install) or before the index is published (a
@@ -38,6 +40,9 @@ type strTable struct {
 	refs  []idRef           // by symbol; a free one is zero
 	free  []uint32          // free symbols, to reuse
 	names map[string]string // services, types, relations
+
+	groups  map[groupKey]*groupKey
+	entries map[entryKey]*entryKey
 }
 
 // idRef is an interned id and how many index entries hold it.
@@ -51,7 +56,44 @@ type idRef struct {
 const namesMax = 4096
 
 func newStrTable() *strTable {
-	return &strTable{ids: map[string]uint32{}, names: map[string]string{}}
+	return &strTable{ids: map[string]uint32{}, names: map[string]string{},
+		groups: map[groupKey]*groupKey{}, entries: map[entryKey]*entryKey{}}
+}
+
+// group returns the table's copy of a group key (a new one without a
+// table: an overlay's), adding k if it has none.
+func (st *strTable) group(k groupKey) *groupKey {
+	if st == nil {
+		p := new(groupKey)
+		*p = k
+		return p
+	}
+	return shared(k, &st.groups)
+}
+
+// entry returns the table's copy of an entry key, as group does.
+func (st *strTable) entry(k entryKey) *entryKey {
+	if st == nil {
+		p := new(entryKey)
+		*p = k
+		return p
+	}
+	return shared(k, &st.entries)
+}
+
+// shared returns the copy of k in the table *m, adding it if it has none,
+// and starting *m afresh past namesMax.
+func shared[K comparable](k K, m *map[K]*K) *K {
+	if p, ok := (*m)[k]; ok {
+		return p
+	}
+	if len(*m) >= namesMax {
+		*m = map[K]*K{}
+	}
+	p := new(K) // not &k, which would allocate k on every call
+	*p = k
+	(*m)[k] = p
+	return p
 }
 
 // name returns the table's copy of a service, type or relation name,

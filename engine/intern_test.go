@@ -121,6 +121,27 @@ func assertShared(t *testing.T, label string, ts *tuples, live map[tuple.Tuple]b
 			t.Fatalf("%s: the index holds %d copies of id %q", label, len(ptrs), s)
 		}
 	}
+	groups, entries := map[groupKey]*groupKey{}, map[entryKey]*entryKey{}
+	for _, types := range ts.fwd {
+		for _, ids := range types {
+			for _, o := range ids {
+				for _, g := range o {
+					if p, ok := groups[*g.groupKey]; ok && p != g.groupKey {
+						t.Fatalf("%s: the index holds two copies of group key %+v", label, *p)
+					}
+					groups[*g.groupKey] = g.groupKey
+				}
+			}
+		}
+	}
+	for _, es := range ts.rev {
+		for _, e := range es {
+			if p, ok := entries[*e.entryKey]; ok && p != e.entryKey {
+				t.Fatalf("%s: the index holds two copies of entry key %+v", label, *p)
+			}
+			entries[*e.entryKey] = e.entryKey
+		}
+	}
 	if len(copies) != len(ids) {
 		t.Fatalf("%s: the index holds %d of the %d ids of the live tuples", label, len(copies), len(ids))
 	}
@@ -254,8 +275,8 @@ func TestInternNeverLoaded(t *testing.T) {
 	}
 }
 
-// TestInternNamesBounded: the table of names returns each name's first
-// copy, and starts afresh rather than grow past namesMax.
+// TestInternNamesBounded: the tables of names and keys return each one's
+// first copy, and start afresh rather than grow past namesMax.
 func TestInternNamesBounded(t *testing.T) {
 	t.Parallel()
 	st := newStrTable()
@@ -273,5 +294,22 @@ func TestInternNamesBounded(t *testing.T) {
 	}
 	if st.name("") != "" || len(st.names) > namesMax {
 		t.Fatal("the empty name")
+	}
+	k := groupKey{"viewer", "user", ""}
+	if p := st.group(k); p != st.group(k) || *p != k {
+		t.Fatal("a group key shared twice gave two copies")
+	}
+	for i := range 3 * namesMax {
+		k := entryKey{"doc", fmt.Sprint("rel", i)}
+		if p := st.entry(k); *p != k {
+			t.Fatalf("entry(%v) = %v", k, *p)
+		}
+		if len(st.entries) > namesMax {
+			t.Fatalf("after %d entry keys, the table holds %d, more than %d", i+1, len(st.entries), namesMax)
+		}
+	}
+	var none *strTable // an overlay's
+	if p, q := none.group(k), none.group(k); p == q || *p != k {
+		t.Fatal("without a table, group keys are not new copies")
 	}
 }

@@ -20,9 +20,13 @@ type reverse map[userKey][]revEntry
 
 // revEntry is the objects of one type a user is assigned to by one relation.
 type revEntry struct {
-	objType, rel string
-	ids          idSet
+	*entryKey
+	ids idSet
 }
+
+// entryKey is what a revEntry holds: its object type and relation, shared
+// by the index's entries of the same key (strTable.entry), as groupKey is.
+type entryKey struct{ objType, rel string }
 
 // userKey is a user within a service.
 type userKey struct {
@@ -64,7 +68,7 @@ func (r reverse) add(serviceID string, t tuple.Tuple, oid uint32, syms *strTable
 		grown := make([]revEntry, len(es)+1)
 		copy(grown, es)
 		i = len(es)
-		grown[i] = revEntry{objType: k.objType, rel: k.rel}
+		grown[i] = revEntry{entryKey: syms.entry(entryKey{k.objType, k.rel})}
 		es = grown
 	}
 	es[i].ids.add(t.Object.ID, oid, syms)
