@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/sentinel-auth/sentinel/gen"
@@ -344,4 +346,62 @@ func TestChainGroupCycle(t *testing.T) {
 	if got, err := check(t, e, "doc:1", "viewer", "user:carl"); err != nil || !got {
 		t.Errorf("without the cycle: check doc:1#viewer@user:carl = %v, %v; want true", got, err)
 	}
+}
+
+// TestEffSetClone: a clone holds what its set holds, for any number of
+// groups, and a writer changing one group of the clone (in new arrays,
+// effWriter.set and remove) changes neither the set cloned nor the
+// clone's other groups, which share its allocations.
+func TestEffSetClone(t *testing.T) {
+	t.Parallel()
+	group := func(typ string, ids ...uint32) effGroup {
+		g := effGroup{typ: typ, ids: ids, steps: make([]uint8, len(ids))}
+		for i := range ids {
+			g.steps[i] = uint8(i + 1)
+		}
+		return g
+	}
+	for _, groups := range [][]effGroup{
+		nil,
+		{group("user", 1, 4, 9)},
+		{group("user", 1, 4), group("group", 2)},
+		{group("user", 1), group("group", 2, 3), group("team", 5, 6, 7)},
+	} {
+		s := &effSet{height: 3, groups: groups}
+		c := s.clone()
+		if c.height != s.height || len(c.groups) != len(s.groups) {
+			t.Fatalf("clone of %+v = %+v", s, c)
+		}
+		for i := range s.groups {
+			if !reflect.DeepEqual(c.groups[i], s.groups[i]) {
+				t.Fatalf("group %d of the clone = %+v, want %+v", i, c.groups[i], s.groups[i])
+			}
+		}
+		want := deepCopySet(s)
+		syms := map[string]uint32{"new": 8}
+		w := &effWriter{base: &effService{syms: syms, names: make([]string, 9)}}
+		for i := range c.groups {
+			others := deepCopySet(c)
+			g := c.groups[i]
+			w.set(c, tuple.User{Type: g.typ, ID: "new"}, 7)
+			for j := range c.groups {
+				if j != i && !reflect.DeepEqual(c.groups[j], others.groups[j]) {
+					t.Fatalf("setting a subject in group %d changed group %d: %+v, was %+v", i, j, c.groups[j], others.groups[j])
+				}
+			}
+			w.remove(c, tuple.User{Type: g.typ, ID: "new"})
+		}
+		if !reflect.DeepEqual(deepCopySet(s), want) {
+			t.Fatalf("writing the clone changed the set cloned: %+v, was %+v", s, want)
+		}
+	}
+}
+
+// deepCopySet copies a set's values, for comparison.
+func deepCopySet(s *effSet) *effSet {
+	out := &effSet{height: s.height}
+	for _, g := range s.groups {
+		out.groups = append(out.groups, effGroup{typ: g.typ, rel: g.rel, ids: slices.Clone(g.ids), steps: slices.Clone(g.steps)})
+	}
+	return out
 }

@@ -44,7 +44,11 @@ type Loader struct {
 }
 
 // NewLoader returns an empty Loader.
-func NewLoader() *Loader { return &Loader{ts: newTuples()} }
+func NewLoader() *Loader {
+	ts := newTuples()
+	ts.strs = newStrTable()
+	return &Loader{ts: ts}
+}
 
 // Add records one tuple of a service.
 func (l *Loader) Add(serviceID string, t tuple.Tuple) {

@@ -146,6 +146,9 @@ func (ts *tuples) unmirror(svc string, types []string) {
 	for _, t := range gone {
 		ts.remove(svc, t)
 	}
+	if ts.strs != nil {
+		ts.strs.sweep()
+	}
 }
 
 // eachTuple calls fn with every tuple of the service whose object is of
@@ -154,7 +157,7 @@ func (ts *tuples) unmirror(svc string, types []string) {
 func (ts *tuples) eachTuple(svc, typ string, fn func(tuple.Tuple)) {
 	for id, obj := range ts.fwd.objects(svc, typ) {
 		for _, g := range obj {
-			for uid := range g.ids.all() {
+			for uid := range g.ids.all(ts.strs) {
 				fn(tuple.Tuple{Object: tuple.Object{Type: typ, ID: id}, Relation: g.rel,
 					User: tuple.User{Type: g.utype, ID: uid, Relation: g.urel}})
 			}

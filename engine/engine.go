@@ -173,7 +173,9 @@ func New(_ context.Context, opts ...Options) (*Engine, error) {
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = compiler.DefaultMaxDepth
 	}
-	return &Engine{store: newIndexStore(), opts: o, models: map[string]*compiled{}}, nil
+	s := newIndexStore()
+	s.data.strs = newStrTable() // the index's; an overlay has none
+	return &Engine{store: s, opts: o, models: map[string]*compiled{}}, nil
 }
 
 // errTooComplex is what the too_complex builtin fails with.

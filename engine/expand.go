@@ -31,13 +31,13 @@ func (e *Engine) Expand(_ context.Context, serviceID string, req ExpandRequest) 
 	}
 	e.store.mu.RLock()
 	defer e.store.mu.RUnlock()
-	x := expander{m: m, ix: e.store.data.fwd, svc: serviceID, obj: req.Object, rel: req.Relation}
+	x := expander{m: m, ts: e.store.data, svc: serviceID, obj: req.Object, rel: req.Relation}
 	return x.node(rw), nil
 }
 
 type expander struct {
 	m   *model.Model
-	ix  fwdIndex
+	ts  *tuples
 	svc string
 	obj tuple.Object
 	rel string
@@ -92,7 +92,7 @@ func (x expander) direct(rel string) []string {
 				out = append(out, d.Type+":"+id+"#"+d.Relation)
 			}
 		case d.IsWildcard():
-			if x.ix.users(x.svc, x.obj.Type, x.obj.ID, rel, d.Type, "").has(tuple.Wildcard) {
+			if x.ts.has(x.svc, tuple.Tuple{Object: x.obj, Relation: rel, User: tuple.User{Type: d.Type, ID: tuple.Wildcard}}) {
 				out = append(out, d.Type+":*")
 			}
 		default:
@@ -110,5 +110,5 @@ func (x expander) direct(rel string) []string {
 // ids returns, sorted, the ids of the users of type utype (userset
 // relation urel) assigned rel on the object.
 func (x expander) ids(rel, utype, urel string) []string {
-	return slices.Sorted(x.ix.users(x.svc, x.obj.Type, x.obj.ID, rel, utype, urel).all())
+	return slices.Sorted(x.ts.users(x.svc, x.obj.Type, x.obj.ID, rel, utype, urel))
 }

@@ -147,9 +147,10 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 	next := map[relRef][]string{}
 	relevant := e.leadsTo(target)
 	// visit adds the ids not seen yet under ref to the next level: those
-	// of list and of set (a reverse index entry; ranged over in place, as
-	// the search visits one per object and an iterator allocated each).
-	visit := func(ref relRef, list []string, set smallSet[string]) {
+	// of list and of set (a reverse index entry, of the index whose
+	// strTable is syms; ranged over in place, as the search visits one per
+	// object and an iterator allocated each).
+	visit := func(ref relRef, list []string, set idSet, syms *strTable) {
 		if !relevant[ref] {
 			return
 		}
@@ -168,8 +169,8 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 		for _, id := range list {
 			one(id)
 		}
-		for _, id := range set.small {
-			one(id)
+		for _, x := range set.small {
+			one(syms.str(x))
 		}
 		for id := range set.big {
 			one(id)
@@ -189,14 +190,14 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 				if !e.admits[ref][shape] {
 					continue // a tuple the current model does not admit is ignored
 				}
-				visit(ref, nil, en.ids)
+				visit(ref, nil, en.ids, src.strs)
 			}
 		}
 	}
 	switch {
 	case user.Relation != "":
 		// A userset contains itself.
-		visit(relRef{user.Type, user.Relation}, []string{user.ID}, smallSet[string]{})
+		visit(relRef{user.Type, user.Relation}, []string{user.ID}, idSet{}, nil)
 		direct(user, tuple.User{Type: user.Type, Relation: user.Relation})
 	case user.IsWildcard():
 		direct(user, tuple.User{Type: user.Type, ID: tuple.Wildcard})
@@ -220,7 +221,7 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 				}
 			}
 			for _, on := range e.computed[from] {
-				visit(on, ids, smallSet[string]{})
+				visit(on, ids, idSet{}, nil)
 			}
 			for _, edge := range e.ttu[from] {
 				for _, src := range []*tuples{ts, overlay} {
@@ -228,7 +229,7 @@ func (e *edges) expandFrom(ts, overlay *tuples, svc string, user tuple.User, tar
 						continue
 					}
 					for _, id := range ids {
-						visit(edge.On, nil, src.rev.set(revKey{svc, from.typ, id, "", edge.On.typ, edge.Tupleset}))
+						visit(edge.On, nil, src.rev.set(revKey{svc, from.typ, id, "", edge.On.typ, edge.Tupleset}), src.strs)
 					}
 				}
 			}
@@ -260,7 +261,7 @@ func (e *edges) expandTo(ts, overlay *tuples, svc string, start node, filter tup
 			if src == nil {
 				continue
 			}
-			for id := range src.fwd.users(svc, n.typ, n.id, n.rel, utype, urel).all() {
+			for id := range src.users(svc, n.typ, n.id, n.rel, utype, urel) {
 				out[id] = true
 			}
 		}

@@ -39,7 +39,7 @@ func (x *explainer) ids(obj tuple.Object, rel, utype, urel string) []string {
 		if src == nil {
 			continue
 		}
-		for id := range src.fwd.users(x.svc, obj.Type, obj.ID, rel, utype, urel).all() {
+		for id := range src.users(x.svc, obj.Type, obj.ID, rel, utype, urel) {
 			set[id] = true
 		}
 	}

@@ -12,7 +12,8 @@ import (
 //
 // (forward_read.go serves them). It is held by object instead: maps down to
 // the object, then the object's few (relation, user type, userset
-// relation) groups in a slice, each with its ids in an idSet. Below the
+// relation) groups in a slice, each with its ids in an idSet (by symbol,
+// strTable: the methods that read or write ids take the index's). Below the
 // object, most of those maps held a single entry (at 1M benchmark tuples,
 // 490k of the 700k maps, ≈300 bytes each even so): as maps the t and s
 // trees took ≈250 MiB of heap, held by object ≈45.
@@ -28,9 +29,15 @@ type objTuples []userGroup
 // userGroup is the users of one type (plain users and the wildcard when
 // urel is "", else usersets type#urel) assigned one relation.
 type userGroup struct {
-	rel, utype, urel string
-	ids              idSet
+	*groupKey
+	ids idSet
 }
+
+// groupKey is what a userGroup holds: its relation, user type and userset
+// relation. The index's groups of the same key share one (strTable.group):
+// three strings in each of the 264k groups at 1M tuples were 12 MiB of
+// pointers for the collector to scan, for a few dozen distinct keys.
+type groupKey struct{ rel, utype, urel string }
 
 // find returns the index of the group of rel, utype and urel, or -1.
 func (o objTuples) find(rel, utype, urel string) int {
@@ -79,12 +86,14 @@ func (ix fwdIndex) users(svc, typ, id, rel, utype, urel string) idSet {
 }
 
 // has reports whether the index holds a tuple of svc.
-func (ix fwdIndex) has(svc string, t tuple.Tuple) bool {
-	return ix.users(svc, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.Relation).has(t.User.ID)
+func (ix fwdIndex) has(svc string, t tuple.Tuple, syms *strTable) bool {
+	return ix.users(svc, t.Object.Type, t.Object.ID, t.Relation, t.User.Type, t.User.Relation).has(t.User.ID, syms)
 }
 
-// add records a tuple of svc and reports whether it was new.
-func (ix fwdIndex) add(svc string, t tuple.Tuple) bool {
+// add records a tuple of svc and reports whether it was new, and whether
+// its object was (the index holds the object's id from then on). With
+// syms, uid is the symbol of the tuple's user id.
+func (ix fwdIndex) add(svc string, t tuple.Tuple, uid uint32, syms *strTable) (added, newObject bool) {
 	types := ix[svc]
 	if types == nil {
 		types = map[string]map[string]objTuples{}
@@ -96,6 +105,7 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple) bool {
 		types[t.Object.Type] = ids
 	}
 	o := ids[t.Object.ID]
+	newObject = o == nil
 	i := o.find(t.Relation, t.User.Type, t.User.Relation)
 	if i < 0 {
 		// Grown by one, not doubled: an object keeps its few groups for
@@ -103,39 +113,44 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple) bool {
 		grown := make(objTuples, len(o)+1)
 		copy(grown, o)
 		i = len(o)
-		grown[i] = userGroup{rel: t.Relation, utype: t.User.Type, urel: t.User.Relation}
+		grown[i] = userGroup{groupKey: syms.group(groupKey{t.Relation, t.User.Type, t.User.Relation})}
 		o = grown
 	}
-	if !o[i].ids.add(t.User.ID) {
-		return false
+	if !o[i].ids.add(t.User.ID, uid, syms) {
+		return false, false
 	}
 	ids[t.Object.ID] = o
-	return true
+	return true, newObject
 }
 
-// remove deletes a tuple of svc and prunes what it leaves empty. Removing
-// a missing tuple is a no-op.
-func (ix fwdIndex) remove(svc string, t tuple.Tuple) {
+// remove deletes a tuple of svc and prunes what it leaves empty, and
+// reports whether the tuple was there and whether it was its object's
+// last. Removing a missing tuple is a no-op. With syms, uid is the symbol
+// of the tuple's user id.
+func (ix fwdIndex) remove(svc string, t tuple.Tuple, uid uint32, syms *strTable) (removed, objectGone bool) {
 	types := ix[svc]
 	ids := types[t.Object.Type]
 	o := ids[t.Object.ID]
 	i := o.find(t.Relation, t.User.Type, t.User.Relation)
-	if i < 0 || !o[i].ids.remove(t.User.ID) || o[i].ids.len() > 0 {
-		return
+	if i < 0 || !o[i].ids.remove(t.User.ID, uid, syms) {
+		return false, false
+	}
+	if o[i].ids.len() > 0 {
+		return true, false
 	}
 	last := len(o) - 1
 	o[i] = o[last]
 	o[last] = userGroup{}
 	if o = o[:last]; len(o) > 0 {
 		ids[t.Object.ID] = o
-		return
+		return true, false
 	}
 	delete(ids, t.Object.ID)
-	if len(ids) > 0 {
-		return
+	if len(ids) == 0 {
+		delete(types, t.Object.Type)
+		if len(types) == 0 {
+			delete(ix, svc)
+		}
 	}
-	delete(types, t.Object.Type)
-	if len(types) == 0 {
-		delete(ix, svc)
-	}
+	return true, true
 }

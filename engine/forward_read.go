@@ -24,15 +24,15 @@ func groupKeys(usersets bool) int {
 // The compiled queries of a check read whole tuples, or one group to
 // iterate over its ids; shorter paths are read by policies and by reads
 // of the whole index, and cost a map per level and group below them.
-func (ix fwdIndex) read(path storage.Path) (any, error) {
+func (ix fwdIndex) read(path storage.Path, syms *strTable) (any, error) {
 	if len(path) < 4 { // root, service, type: every object below
-		return ix.materialize(path)
+		return ix.materialize(path, syms)
 	}
 	usersets := path[0] == "s"
 	o := ix.object(path[1], path[2], path[3])
 	rest, n := path[4:], groupKeys(usersets)
 	if len(rest) < n {
-		if m := o.view(usersets, rest); m != nil {
+		if m := o.view(usersets, rest, syms); m != nil {
 			return m, nil
 		}
 		return nil, notFound(path)
@@ -47,8 +47,8 @@ func (ix fwdIndex) read(path storage.Path) (any, error) {
 	switch {
 	case ids.len() == 0 || len(rest) > n+1:
 	case len(rest) == n:
-		return ids.view(), nil
-	case ids.has(rest[n]):
+		return ids.view(syms), nil
+	case ids.has(rest[n], syms):
 		return true, nil
 	}
 	return nil, notFound(path)
@@ -57,7 +57,7 @@ func (ix fwdIndex) read(path storage.Path) (any, error) {
 // view returns, as nested maps, the object's plain tuples (t) or its
 // usersets (s) below the given first keys of their groups (fewer than a
 // group has), or nil if there are none.
-func (o objTuples) view(usersets bool, prefix []string) map[string]any {
+func (o objTuples) view(usersets bool, prefix []string, syms *strTable) map[string]any {
 	n := groupKeys(usersets)
 	var out map[string]any
 	for i := range o {
@@ -76,7 +76,7 @@ func (o objTuples) view(usersets bool, prefix []string) map[string]any {
 		for _, k := range keys[len(prefix) : n-1] {
 			m = child(m, k)
 		}
-		m[keys[n-1]] = g.ids.view()
+		m[keys[n-1]] = g.ids.view(syms)
 	}
 	return out
 }
@@ -97,7 +97,7 @@ func hasPrefix(keys, prefix []string) bool {
 // (root, service, type), for reads that iterate over objects or read the
 // whole index, which the compiled queries never make. The root always
 // exists, if empty.
-func (ix fwdIndex) materialize(path storage.Path) (any, error) {
+func (ix fwdIndex) materialize(path storage.Path, syms *strTable) (any, error) {
 	usersets := path[0] == "s"
 	out := map[string]any{}
 	for svc, types := range ix {
@@ -109,7 +109,7 @@ func (ix fwdIndex) materialize(path storage.Path) (any, error) {
 				continue
 			}
 			for id, o := range ids {
-				if m := o.view(usersets, nil); m != nil {
+				if m := o.view(usersets, nil, syms); m != nil {
 					child(child(out, svc), typ)[id] = m
 				}
 			}
@@ -126,23 +126,23 @@ func (ts *tuples) readIndex(path storage.Path) (any, error) {
 	case len(path) == 0:
 		return ts.withEff(), nil
 	case isFwdRoot(path[0]):
-		return ts.fwd.read(path)
+		return ts.fwd.read(path, ts.strs)
 	}
 	return lookup(map[string]any(ts.closures), path)
 }
 
 // readOverlay serves a read of path from an overlay of contextual tuples,
-// which holds tuples only.
+// which holds tuples only, and no strTable.
 func (ix fwdIndex) readOverlay(path storage.Path) (any, error) {
 	switch {
 	case len(path) == 0:
 		out := map[string]any{}
 		for _, root := range []string{"t", "s"} {
-			out[root], _ = ix.read(storage.Path{root})
+			out[root], _ = ix.read(storage.Path{root}, nil)
 		}
 		return out, nil
 	case isFwdRoot(path[0]):
-		return ix.read(path)
+		return ix.read(path, nil)
 	}
 	return nil, notFound(path)
 }

@@ -75,8 +75,19 @@ func randomTuple(r *rand.Rand) (string, tuple.Tuple) {
 
 // TestFwdIndexReadsAsNestedMaps: under random writes and deletes, every
 // read of the forward index, at every depth, answers what the nested maps
-// it replaced answer; and deleting every tuple leaves it empty.
+// it replaced answer; and deleting every tuple leaves it empty. The ids
+// are numbered by a strTable, as in the index, or not, as in an overlay of
+// contextual tuples.
 func TestFwdIndexReadsAsNestedMaps(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		syms *strTable
+	}{{"symbols", newStrTable()}, {"overlay", nil}} {
+		t.Run(c.name, func(t *testing.T) { testFwdIndexReads(t, c.syms) })
+	}
+}
+
+func testFwdIndexReads(t *testing.T, syms *strTable) {
 	r := rand.New(rand.NewPCG(5, 6))
 	ix, ref := fwdIndex{}, nested{"t": map[string]any{}, "s": map[string]any{}}
 	type written struct {
@@ -84,29 +95,41 @@ func TestFwdIndexReadsAsNestedMaps(t *testing.T) {
 		t   tuple.Tuple
 	}
 	live := map[written]bool{}
+	type object struct{ svc, typ, id string }
+	objects := map[object]int{} // live tuples of each object
 	for step := range 4000 {
 		svc, tp := randomTuple(r)
-		w := written{svc, tp}
+		w, o := written{svc, tp}, object{svc, tp.Object.Type, tp.Object.ID}
 		if step%1000 >= 700 { // stretches of deletes, emptying sets
-			if got := ix.has(svc, tp); got != live[w] {
+			if got := ix.has(svc, tp, syms); got != live[w] {
 				t.Fatalf("step %d: has(%s, %s) = %v before delete, want %v", step, svc, tp, got, live[w])
 			}
-			ix.remove(svc, tp)
+			if live[w] {
+				objects[o]--
+			}
+			removed, gone := ix.remove(svc, tp, symOf(syms, tp.User.ID), syms)
+			if removed != live[w] || gone != (live[w] && objects[o] == 0) {
+				t.Fatalf("step %d: remove(%s, %s) = %v, %v; want %v, %v", step, svc, tp, removed, gone, live[w], live[w] && objects[o] == 0)
+			}
 			ref.remove(svc, tp)
 			delete(live, w)
 		} else {
-			if got := ix.add(svc, tp); got != !live[w] {
-				t.Fatalf("step %d: add(%s, %s) = %v, want %v", step, svc, tp, got, !live[w])
+			got, newObject := ix.add(svc, tp, symOf(syms, tp.User.ID), syms)
+			if got != !live[w] || newObject != (objects[o] == 0) {
+				t.Fatalf("step %d: add(%s, %s) = %v, %v; want %v, %v", step, svc, tp, got, newObject, !live[w], objects[o] == 0)
+			}
+			if got {
+				objects[o]++
 			}
 			ref.add(svc, tp)
 			live[w] = true
 		}
 		if step%50 == 0 {
-			compareReads(t, fmt.Sprintf("step %d", step), ix, ref, tp)
+			compareReads(t, fmt.Sprintf("step %d", step), ix, syms, ref, tp)
 		}
 	}
 	for w := range live {
-		ix.remove(w.svc, w.t)
+		ix.remove(w.svc, w.t, symOf(syms, w.t.User.ID), syms)
 	}
 	if len(ix) != 0 {
 		t.Fatalf("every tuple deleted, the index still holds %v", ix)
@@ -115,7 +138,7 @@ func TestFwdIndexReadsAsNestedMaps(t *testing.T) {
 
 // compareReads reads, in ix and in ref, every prefix of every path in
 // ref, of probe's path, and of paths that leave it at each step.
-func compareReads(t *testing.T, label string, ix fwdIndex, ref nested, probe tuple.Tuple) {
+func compareReads(t *testing.T, label string, ix fwdIndex, syms *strTable, ref nested, probe tuple.Tuple) {
 	t.Helper()
 	var paths []storage.Path
 	var walk func(path storage.Path, v any)
@@ -138,7 +161,7 @@ func compareReads(t *testing.T, label string, ix fwdIndex, ref nested, probe tup
 		}
 	}
 	for _, path := range paths {
-		got, gerr := ix.read(path)
+		got, gerr := ix.read(path, syms)
 		want, werr := lookup(map[string]any(ref), path)
 		if (gerr != nil) != (werr != nil) || !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: read %v = %v, %v; the nested maps give %v, %v", label, path, got, gerr, want, werr)

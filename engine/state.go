@@ -30,7 +30,7 @@ func (st *state) userIDs(svc, typ, id, rel, utype, urel string) iter.Seq[string]
 		if st.b != nil {
 			pending = st.b.users[usersKey{svc, typ, id, rel, utype, urel}]
 		}
-		for uid := range st.ts.fwd.users(svc, typ, id, rel, utype, urel).all() {
+		for uid := range st.ts.fwd.users(svc, typ, id, rel, utype, urel).all(st.ts.strs) {
 			if _, changed := pending[uid]; changed {
 				continue // removed by the batch (an entry differs from the index)
 			}
@@ -53,7 +53,7 @@ func (st *state) has(svc string, t tuple.Tuple) bool {
 			return present
 		}
 	}
-	return st.ts.fwd.has(svc, t)
+	return st.ts.has(svc, t)
 }
 
 // objects yields the ids of the objects of k's type its user is assigned
@@ -64,7 +64,7 @@ func (st *state) objects(k revKey) iter.Seq[string] {
 		if st.b != nil {
 			pending = st.b.objs[k]
 		}
-		for id := range st.ts.rev.objects(k) {
+		for id := range st.ts.rev.set(k).all(st.ts.strs) {
 			if _, changed := pending[id]; changed {
 				continue
 			}
@@ -78,19 +78,6 @@ func (st *state) objects(k revKey) iter.Seq[string] {
 			}
 		}
 	}
-}
-
-// change applies a mutation: to the batch, or to the tuples directly.
-func (st *state) change(m Mutation) {
-	if st.b == nil {
-		if m.Delete {
-			st.ts.remove(m.ServiceID, m.Tuple)
-		} else {
-			st.ts.add(m.ServiceID, m.Tuple)
-		}
-		return
-	}
-	st.b.change(st.ts, m)
 }
 
 // edit sets value at keys of the closures (c, y or g; nil deletes): in

@@ -206,7 +206,7 @@ func (ts *tuples) withEff() map[string]any {
 		out[k] = v
 	}
 	for _, root := range []string{"t", "s"} {
-		out[root], _ = ts.fwd.materialize(storage.Path{root})
+		out[root], _ = ts.fwd.materialize(storage.Path{root}, ts.strs)
 	}
 	for _, root := range []string{"e", "f", "h"} {
 		v, _ := ts.eff.materialize(storage.Path{root})
