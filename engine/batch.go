@@ -19,6 +19,7 @@ package engine
 // by setting them in ts.closures.
 type batch struct {
 	muts  []Mutation                   // to replay into the index, in order
+	hints []symHint                    // of muts' ids, found in the string table
 	users map[usersKey]map[string]bool // user id → present
 	objs  map[revKey]map[string]bool   // object id → present
 	eff   map[string]*effWriter        // by service
@@ -37,13 +38,19 @@ func newBatch() *batch {
 func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
 	b := newBatch()
 	st := &state{ts: ts, b: b}
-	if ts.strs != nil {
-		muts = ts.strs.mutations(muts)
-	}
 	muts = e.withMirrors(muts)
+	var hints []symHint
+	if ts.strs != nil {
+		muts, hints = ts.strs.mutations(muts)
+		b.hints = make([]symHint, 0, len(muts))
+	}
 	chainsDirty := map[string]map[node]bool{}
-	for _, m := range muts {
-		st.change(m)
+	for i, m := range muts {
+		var h symHint
+		if hints != nil {
+			h = hints[i]
+		}
+		b.change(ts, m, h)
 		// Effective subjects follow each tuple as it is applied.
 		if c := e.current(m.ServiceID); c != nil && c.chains.touches(m.Tuple.Object.Type, m.Tuple.Relation) {
 			if chainsDirty[m.ServiceID] == nil {
@@ -66,11 +73,19 @@ func (e *Engine) prepare(ts *tuples, muts []Mutation) *batch {
 	return b
 }
 
-// change records a mutation. Writing a present tuple or deleting a missing
-// one changes nothing.
-func (b *batch) change(ts *tuples, m Mutation) {
+// change records a mutation, whose ids' symbols h holds where the index's
+// string table has them. Writing a present tuple or deleting a missing one
+// changes nothing.
+func (b *batch) change(ts *tuples, m Mutation, h symHint) {
 	present, uk := !m.Delete, usersKeyOf(m.ServiceID, m.Tuple)
-	inIndex := ts.has(m.ServiceID, m.Tuple)
+	var inIndex bool
+	switch {
+	case ts.strs == nil:
+		inIndex = ts.has(m.ServiceID, m.Tuple)
+	case h.hasObj && h.hasUser: // else no tuple of the index names one of them
+		inIndex = ts.fwd.users(m.ServiceID, m.Tuple.Object.Type, m.Tuple.Object.ID, m.Tuple.Relation,
+			m.Tuple.User.Type, m.Tuple.User.Relation).contains(m.Tuple.User.ID, h.user)
+	}
 	now, changed := b.users[uk][m.Tuple.User.ID]
 	if !changed {
 		now = inIndex
@@ -78,7 +93,7 @@ func (b *batch) change(ts *tuples, m Mutation) {
 	if now == present {
 		return
 	}
-	b.muts = append(b.muts, m)
+	b.muts, b.hints = append(b.muts, m), append(b.hints, h)
 	note(b.users, uk, m.Tuple.User.ID, present, inIndex)
 	note(b.objs, revKeyOf(m.ServiceID, m.Tuple), m.Tuple.Object.ID, present, inIndex)
 }
@@ -140,11 +155,11 @@ func (b *batch) finish(ts *tuples) {
 // closures. It runs under the index's write lock, on the state the batch
 // was computed on.
 func (b *batch) install(ts *tuples) {
-	for _, m := range b.muts {
+	for i, m := range b.muts {
 		if m.Delete {
-			ts.remove(m.ServiceID, m.Tuple)
+			ts.removeWith(m.ServiceID, m.Tuple, b.hints[i])
 		} else {
-			ts.add(m.ServiceID, m.Tuple)
+			ts.addWith(m.ServiceID, m.Tuple, b.hints[i])
 		}
 	}
 	for svc, w := range b.eff {
@@ -152,5 +167,8 @@ func (b *batch) install(ts *tuples) {
 	}
 	for _, e := range b.edits {
 		ts.closures.set(e.keys, e.value)
+	}
+	if ts.strs != nil {
+		ts.strs.sweep()
 	}
 }

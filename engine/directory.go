@@ -146,6 +146,9 @@ func (ts *tuples) unmirror(svc string, types []string) {
 	for _, t := range gone {
 		ts.remove(svc, t)
 	}
+	if ts.strs != nil {
+		ts.strs.sweep()
+	}
 }
 
 // eachTuple calls fn with every tuple of the service whose object is of

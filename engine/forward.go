@@ -124,22 +124,26 @@ func (ix fwdIndex) add(svc string, t tuple.Tuple, uid uint32, syms *strTable) (a
 }
 
 // remove deletes a tuple of svc and prunes what it leaves empty, and
-// reports whether that was its object's last tuple. Removing a missing
-// tuple is a no-op.
-func (ix fwdIndex) remove(svc string, t tuple.Tuple, syms *strTable) (objectGone bool) {
+// reports whether the tuple was there and whether it was its object's
+// last. Removing a missing tuple is a no-op. With syms, uid is the symbol
+// of the tuple's user id.
+func (ix fwdIndex) remove(svc string, t tuple.Tuple, uid uint32, syms *strTable) (removed, objectGone bool) {
 	types := ix[svc]
 	ids := types[t.Object.Type]
 	o := ids[t.Object.ID]
 	i := o.find(t.Relation, t.User.Type, t.User.Relation)
-	if i < 0 || !o[i].ids.remove(t.User.ID, syms) || o[i].ids.len() > 0 {
-		return false
+	if i < 0 || !o[i].ids.remove(t.User.ID, uid, syms) {
+		return false, false
+	}
+	if o[i].ids.len() > 0 {
+		return true, false
 	}
 	last := len(o) - 1
 	o[i] = o[last]
 	o[last] = userGroup{}
 	if o = o[:last]; len(o) > 0 {
 		ids[t.Object.ID] = o
-		return false
+		return true, false
 	}
 	delete(ids, t.Object.ID)
 	if len(ids) == 0 {
@@ -148,5 +152,5 @@ func (ix fwdIndex) remove(svc string, t tuple.Tuple, syms *strTable) (objectGone
 			delete(ix, svc)
 		}
 	}
-	return true
+	return true, true
 }

@@ -107,17 +107,14 @@ func testFwdIndexReads(t *testing.T, syms *strTable) {
 			if live[w] {
 				objects[o]--
 			}
-			if gone := ix.remove(svc, tp, syms); gone != (live[w] && objects[o] == 0) {
-				t.Fatalf("step %d: remove(%s, %s) reports the object gone: %v, want %v", step, svc, tp, gone, !gone)
+			removed, gone := ix.remove(svc, tp, symOf(syms, tp.User.ID), syms)
+			if removed != live[w] || gone != (live[w] && objects[o] == 0) {
+				t.Fatalf("step %d: remove(%s, %s) = %v, %v; want %v, %v", step, svc, tp, removed, gone, live[w], live[w] && objects[o] == 0)
 			}
 			ref.remove(svc, tp)
 			delete(live, w)
 		} else {
-			var uid uint32
-			if syms != nil {
-				_, uid = syms.intern(tp.User.ID)
-			}
-			got, newObject := ix.add(svc, tp, uid, syms)
+			got, newObject := ix.add(svc, tp, symOf(syms, tp.User.ID), syms)
 			if got != !live[w] || newObject != (objects[o] == 0) {
 				t.Fatalf("step %d: add(%s, %s) = %v, %v; want %v, %v", step, svc, tp, got, newObject, !live[w], objects[o] == 0)
 			}
@@ -132,7 +129,7 @@ func testFwdIndexReads(t *testing.T, syms *strTable) {
 		}
 	}
 	for w := range live {
-		ix.remove(w.svc, w.t, syms)
+		ix.remove(w.svc, w.t, symOf(syms, w.t.User.ID), syms)
 	}
 	if len(ix) != 0 {
 		t.Fatalf("every tuple deleted, the index still holds %v", ix)

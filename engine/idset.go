@@ -61,10 +61,10 @@ func (s *idSet) add(id string, x uint32, syms *strTable) bool {
 	return true
 }
 
-// remove deletes id and reports whether it was there. A large set that
-// shrinks to half of idSetMax goes back to a slice, so memory follows the
-// ids held.
-func (s *idSet) remove(id string, syms *strTable) bool {
+// remove deletes id, whose symbol in syms is x, and reports whether it
+// was there. A large set that shrinks to half of idSetMax goes back to a
+// slice, so memory follows the ids held.
+func (s *idSet) remove(id string, x uint32, syms *strTable) bool {
 	if s.big != nil {
 		if _, ok := s.big[id]; !ok {
 			return false
@@ -87,10 +87,6 @@ func (s *idSet) remove(id string, syms *strTable) bool {
 	if len(s.small) == 0 {
 		return false
 	}
-	x, ok := syms.sym(id)
-	if !ok {
-		return false
-	}
 	i, ok := slices.BinarySearch(s.small, x)
 	if !ok {
 		return false
@@ -111,10 +107,16 @@ func (s idSet) has(id string, syms *strTable) bool {
 		return false
 	}
 	x, ok := syms.sym(id)
-	if !ok {
-		return false
+	return ok && s.contains(id, x)
+}
+
+// contains is has of id, whose symbol x is known.
+func (s idSet) contains(id string, x uint32) bool {
+	if s.big != nil {
+		_, ok := s.big[id]
+		return ok
 	}
-	_, ok = slices.BinarySearch(s.small, x)
+	_, ok := slices.BinarySearch(s.small, x)
 	return ok
 }
 

@@ -42,7 +42,7 @@ func testIDSet(t *testing.T, syms *strTable) {
 			wasBig := s.big != nil
 			x := fmt.Sprint(r.IntN(universe))
 			if remove {
-				if got, want := s.remove(x, syms), ref[x]; got != want {
+				if got, want := s.remove(x, symOf(syms, x), syms), ref[x]; got != want {
 					t.Fatalf("round %d step %d: remove(%s) = %v, want %v", round, step, x, got, want)
 				}
 				delete(ref, x)

@@ -34,11 +34,14 @@ import (
 // The writer changes the table, under the write lock (tuples.add and
 // remove, from a batch's install) or before the index is published (a
 // Loader); evaluations read the ids and symbols under the read lock. A
-// batch being prepared only reads it.
+// batch being prepared only reads it, and notes the symbols it finds
+// (symHint), which hold while it installs: an id no entry holds any more
+// keeps its symbol until the writer is done (sweep).
 type strTable struct {
 	ids   map[string]uint32 // id → symbol
 	refs  []idRef           // by symbol; a free one is zero
 	free  []uint32          // free symbols, to reuse
+	dead  []uint32          // symbols whose count fell to 0 since the last sweep
 	names map[string]string // services, types, relations
 
 	groups  map[groupKey]*groupKey
@@ -121,14 +124,6 @@ func (st *strTable) sym(id string) (uint32, bool) {
 // str returns the id of symbol x.
 func (st *strTable) str(x uint32) string { return st.refs[x].s }
 
-// id returns the table's copy of an id, or s if it has none.
-func (st *strTable) id(s string) string {
-	if x, ok := st.ids[s]; ok {
-		return st.refs[x].s
-	}
-	return s
-}
-
 // intern returns the table's copy of an id and its symbol, adding s,
 // uncounted, if the table has none: the tuple being added that names it
 // then holds it (tuples.add).
@@ -148,66 +143,77 @@ func (st *strTable) intern(s string) (string, uint32) {
 	return s, x
 }
 
-// hold counts one more index entry holding id s, which the table has.
-func (st *strTable) hold(s string) {
-	if x, ok := st.ids[s]; ok {
-		st.refs[x].n++
-	}
-}
+// hold counts one more index entry holding the id of symbol x.
+func (st *strTable) hold(x uint32) { st.refs[x].n++ }
 
-// release counts one index entry less holding id s, and drops s, freeing
-// its symbol, when none holds it.
-func (st *strTable) release(s string) {
-	x, ok := st.ids[s]
-	if !ok {
-		return
-	}
+// release counts one index entry less holding the id of symbol x; the
+// next sweep drops the id if none holds it then.
+func (st *strTable) release(x uint32) {
 	if r := &st.refs[x]; r.n > 1 {
 		r.n--
-		return
+	} else {
+		r.n = 0
+		st.dead = append(st.dead, x)
 	}
-	delete(st.ids, s)
-	st.refs[x] = idRef{}
-	st.free = append(st.free, x)
 }
 
-// tuple returns svc and t with the table's copies of their strings, and
-// the symbols of its object's and its user's ids, added if new.
-func (st *strTable) tuple(svc string, t tuple.Tuple) (string, tuple.Tuple, uint32, uint32) {
-	oid, ox := st.intern(t.Object.ID)
-	uid, ux := st.intern(t.User.ID)
-	return st.name(svc), tuple.Tuple{
-		Object:   tuple.Object{Type: st.name(t.Object.Type), ID: oid},
-		Relation: st.name(t.Relation),
-		User:     tuple.User{Type: st.name(t.User.Type), ID: uid, Relation: st.name(t.User.Relation)},
-	}, ox, ux
+// sweep drops the ids that no index entry holds, freeing their symbols. A
+// writer calls it when done.
+func (st *strTable) sweep() {
+	for _, x := range st.dead {
+		r := &st.refs[x]
+		if y, ok := st.ids[r.s]; r.n == 0 && ok && y == x {
+			delete(st.ids, r.s)
+			*r = idRef{}
+			st.free = append(st.free, x)
+		}
+	}
+	st.dead = st.dead[:0]
+}
+
+// symHint is what a batch being prepared found of a tuple's ids in the
+// table: their symbols, where it has them, which hold until the batch is
+// installed (sweep), so the install need not look them up again.
+type symHint struct {
+	obj, user       uint32
+	hasObj, hasUser bool
+}
+
+// named returns svc and t with the table's copies of their names.
+func (st *strTable) named(svc string, t tuple.Tuple) (string, tuple.Tuple) {
+	t.Object.Type, t.Relation = st.name(t.Object.Type), st.name(t.Relation)
+	t.User.Type, t.User.Relation = st.name(t.User.Type), st.name(t.User.Relation)
+	return st.name(svc), t
 }
 
 // mutations returns a copy of muts with the table's copies of their
 // strings, so that what a batch computes from them (closures, effective
-// subjects) shares them with the index too. An id the table does not have
-// yet is shared among the batch's mutations: installing them (tuples.add)
+// subjects) shares them with the index too, and the symbols of their ids
+// as far as the table has them. An id the table does not have yet is
+// shared among the batch's mutations: installing them (tuples.addWith)
 // adds it. It only reads the table's ids, as evaluations may meanwhile.
-func (st *strTable) mutations(muts []Mutation) []Mutation {
-	out := make([]Mutation, len(muts))
-	fresh := map[string]string{}
-	id := func(s string) string {
+func (st *strTable) mutations(muts []Mutation) ([]Mutation, []symHint) {
+	out, hints := make([]Mutation, len(muts)), make([]symHint, len(muts))
+	var fresh map[string]string
+	id := func(s string) (string, uint32, bool) {
 		if x, ok := st.ids[s]; ok {
-			return st.refs[x].s
+			return st.refs[x].s, x, true
 		}
 		if c, ok := fresh[s]; ok {
-			return c
+			return c, 0, false
+		}
+		if fresh == nil {
+			fresh = make(map[string]string, len(muts))
 		}
 		fresh[s] = s
-		return s
+		return s, 0, false
 	}
 	for i, m := range muts {
-		t := m.Tuple
-		out[i] = Mutation{ServiceID: st.name(m.ServiceID), Delete: m.Delete, Tuple: tuple.Tuple{
-			Object:   tuple.Object{Type: st.name(t.Object.Type), ID: id(t.Object.ID)},
-			Relation: st.name(t.Relation),
-			User:     tuple.User{Type: st.name(t.User.Type), ID: id(t.User.ID), Relation: st.name(t.User.Relation)},
-		}}
+		svc, t := st.named(m.ServiceID, m.Tuple)
+		h := &hints[i]
+		t.Object.ID, h.obj, h.hasObj = id(t.Object.ID)
+		t.User.ID, h.user, h.hasUser = id(t.User.ID)
+		out[i] = Mutation{ServiceID: svc, Delete: m.Delete, Tuple: t}
 	}
-	return out
+	return out, hints
 }

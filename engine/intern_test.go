@@ -313,3 +313,62 @@ func TestInternNamesBounded(t *testing.T) {
 		t.Fatal("without a table, group keys are not new copies")
 	}
 }
+
+// TestInternWithinABatch: a batch that deletes the last tuple naming an
+// id, writes new ids and names the deleted one again installs with the
+// symbols it found while prepared, and leaves the table as the live tuples
+// name it, in each order.
+func TestInternWithinABatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tp := func(obj, rel, user string) tuple.Tuple { return scannedTuple(mustTuple(t, obj, rel, user)) }
+	cases := []struct {
+		name  string
+		batch []Mutation
+	}{
+		{"delete, write new, write again", []Mutation{
+			{ServiceID: "svc", Delete: true, Tuple: tp("doc:d1", "viewer", "user:anne")},
+			{ServiceID: "svc", Tuple: tp("doc:d2", "viewer", "user:bob")},
+			{ServiceID: "svc", Tuple: tp("doc:d1", "viewer", "user:anne")},
+		}},
+		{"delete, write the id elsewhere", []Mutation{
+			{ServiceID: "svc", Delete: true, Tuple: tp("doc:d1", "viewer", "user:anne")},
+			{ServiceID: "svc", Tuple: tp("doc:d3", "editor", "user:anne")},
+			{ServiceID: "svc", Tuple: tp("group:anne", "member", "user:carl")},
+		}},
+		{"write new, delete it", []Mutation{
+			{ServiceID: "svc", Tuple: tp("doc:d4", "viewer", "user:dora")},
+			{ServiceID: "svc", Delete: true, Tuple: tp("doc:d4", "viewer", "user:dora")},
+			{ServiceID: "svc", Delete: true, Tuple: tp("doc:d1", "viewer", "user:anne")},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t, testModel)
+			first := tp("doc:d1", "viewer", "user:anne")
+			if err := e.Apply(ctx, []Mutation{{ServiceID: "svc", Tuple: first}}); err != nil {
+				t.Fatal(err)
+			}
+			live := map[tuple.Tuple]bool{mustTuple(t, "doc:d1", "viewer", "user:anne"): true}
+			if err := e.Apply(ctx, c.batch); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range c.batch {
+				live[m.Tuple] = !m.Delete
+			}
+			for k, ok := range live {
+				if !ok {
+					delete(live, k)
+				}
+			}
+			assertShared(t, c.name, e.store.data, live)
+			assertCounted(t, c.name, e.store.data, live)
+			for k := range live {
+				if got, err := check(t, e, k.Object.String(), k.Relation, k.User.String()); err != nil || !got {
+					t.Fatalf("check %s = %v, %v; want allowed", k, got, err)
+				}
+			}
+		})
+	}
+}

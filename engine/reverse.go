@@ -77,12 +77,13 @@ func (r reverse) add(serviceID string, t tuple.Tuple, oid uint32, syms *strTable
 }
 
 // remove deletes a tuple and reports whether that was its user's last.
-func (r reverse) remove(serviceID string, t tuple.Tuple, syms *strTable) (userGone bool) {
+// With syms, oid is the symbol of the tuple's object id.
+func (r reverse) remove(serviceID string, t tuple.Tuple, oid uint32, syms *strTable) (userGone bool) {
 	k := revKeyOf(serviceID, t)
 	u := k.user()
 	es := r[u]
 	i := entry(es, k)
-	if i < 0 || !es[i].ids.remove(t.Object.ID, syms) || es[i].ids.len() > 0 {
+	if i < 0 || !es[i].ids.remove(t.Object.ID, oid, syms) || es[i].ids.len() > 0 {
 		return false
 	}
 	last := len(es) - 1
@@ -94,13 +95,6 @@ func (r reverse) remove(serviceID string, t tuple.Tuple, syms *strTable) (userGo
 	}
 	r[u] = es
 	return false
-}
-
-// has reports whether object id is assigned to k's user by k's relation.
-func (r reverse) has(k revKey, id string, syms *strTable) bool {
-	es := r[k.user()]
-	i := entry(es, k)
-	return i >= 0 && es[i].ids.has(id, syms)
 }
 
 // set returns the ids of the objects of k (empty if k is absent).
@@ -141,9 +135,23 @@ func newTuples() *tuples {
 // indexes keep the interned copies of its strings and symbols of its ids
 // (ts.strs).
 func (ts *tuples) add(serviceID string, t tuple.Tuple) bool {
-	var oid, uid uint32
 	if ts.strs != nil {
-		serviceID, t, oid, uid = ts.strs.tuple(serviceID, t)
+		serviceID, t = ts.strs.named(serviceID, t)
+	}
+	return ts.addWith(serviceID, t, symHint{})
+}
+
+// addWith is add of a tuple whose names are the table's already, and the
+// symbols of whose ids h holds where the table had them.
+func (ts *tuples) addWith(serviceID string, t tuple.Tuple, h symHint) bool {
+	oid, uid := h.obj, h.user
+	if ts.strs != nil {
+		if !h.hasObj {
+			t.Object.ID, oid = ts.strs.intern(t.Object.ID)
+		}
+		if !h.hasUser {
+			t.User.ID, uid = ts.strs.intern(t.User.ID)
+		}
 	}
 	added, newObject := ts.fwd.add(serviceID, t, uid, ts.strs)
 	if !added {
@@ -152,10 +160,10 @@ func (ts *tuples) add(serviceID string, t tuple.Tuple) bool {
 	newUser := ts.rev.add(serviceID, t, oid, ts.strs)
 	if ts.strs != nil {
 		if newObject {
-			ts.strs.hold(t.Object.ID)
+			ts.strs.hold(oid)
 		}
 		if newUser {
-			ts.strs.hold(t.User.ID)
+			ts.strs.hold(uid)
 		}
 	}
 	return true
@@ -171,18 +179,34 @@ func (ts *tuples) users(svc, typ, id, rel, utype, urel string) iter.Seq[string] 
 func (ts *tuples) has(svc string, t tuple.Tuple) bool { return ts.fwd.has(svc, t, ts.strs) }
 
 // remove deletes a tuple from every index (a missing tuple is a no-op).
-func (ts *tuples) remove(serviceID string, t tuple.Tuple) {
-	if !ts.rev.has(revKeyOf(serviceID, t), t.Object.ID, ts.strs) {
+func (ts *tuples) remove(serviceID string, t tuple.Tuple) { ts.removeWith(serviceID, t, symHint{}) }
+
+// removeWith is remove, with the symbols of the tuple's ids that h holds.
+func (ts *tuples) removeWith(serviceID string, t tuple.Tuple, h symHint) {
+	oid, uid := h.obj, h.user
+	if ts.strs != nil {
+		ok := true
+		if !h.hasObj {
+			oid, ok = ts.strs.sym(t.Object.ID)
+		}
+		if ok && !h.hasUser {
+			uid, ok = ts.strs.sym(t.User.ID)
+		}
+		if !ok {
+			return // no tuple names it
+		}
+	}
+	removed, objectGone := ts.fwd.remove(serviceID, t, uid, ts.strs)
+	if !removed {
 		return
 	}
-	objectGone := ts.fwd.remove(serviceID, t, ts.strs)
-	userGone := ts.rev.remove(serviceID, t, ts.strs)
+	userGone := ts.rev.remove(serviceID, t, oid, ts.strs)
 	if ts.strs != nil {
 		if objectGone {
-			ts.strs.release(t.Object.ID)
+			ts.strs.release(oid)
 		}
 		if userGone {
-			ts.strs.release(t.User.ID)
+			ts.strs.release(uid)
 		}
 	}
 }

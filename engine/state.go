@@ -80,19 +80,6 @@ func (st *state) objects(k revKey) iter.Seq[string] {
 	}
 }
 
-// change applies a mutation: to the batch, or to the tuples directly.
-func (st *state) change(m Mutation) {
-	if st.b == nil {
-		if m.Delete {
-			st.ts.remove(m.ServiceID, m.Tuple)
-		} else {
-			st.ts.add(m.ServiceID, m.Tuple)
-		}
-		return
-	}
-	st.b.change(st.ts, m)
-}
-
 // edit sets value at keys of the closures (c, y or g; nil deletes): in
 // the batch, or in the closures directly.
 func (st *state) edit(keys []string, value any) {
