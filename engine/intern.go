@@ -124,14 +124,6 @@ func (st *strTable) sym(id string) (uint32, bool) {
 // str returns the id of symbol x.
 func (st *strTable) str(x uint32) string { return st.refs[x].s }
 
-// id returns the table's copy of an id, or s if it has none.
-func (st *strTable) id(s string) string {
-	if x, ok := st.ids[s]; ok {
-		return st.refs[x].s
-	}
-	return s
-}
-
 // intern returns the table's copy of an id and its symbol, adding s,
 // uncounted, if the table has none: the tuple being added that names it
 // then holds it (tuples.add).
