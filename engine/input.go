@@ -18,12 +18,6 @@ type queryInput struct {
 	plain bool
 }
 
-// evalInput builds the input of a check of object for user, in an input
-// of its own (see checkInput).
-func evalInput(names termNames, object tuple.Object, user tuple.User) queryInput {
-	return newCheckInput().set(names, object, user)
-}
-
 // checkInput holds a check's input object, its term, and the terms of the
 // object's and the user's ids. The object is made once and its values
 // replaced for each check (Engine.eval takes one from checkInputs). Made

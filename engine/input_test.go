@@ -52,3 +52,9 @@ func TestCheckInputReused(t *testing.T) {
 		}
 	}
 }
+
+// evalInput builds the input of a check of object for user in an input of
+// its own, for tests that evaluate outside Engine.eval's pool.
+func evalInput(names termNames, object tuple.Object, user tuple.User) queryInput {
+	return newCheckInput().set(names, object, user)
+}
