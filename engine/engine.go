@@ -250,7 +250,9 @@ func Compile(serviceID string, m *model.Model, maxDepth int) (fast, careful *com
 }
 
 // SetModel compiles m and makes it the service's current model. Checks in
-// flight finish on the previous version.
+// flight finish on the previous version. The closures and flattened chains
+// the model needs are computed from the tuples while checks go on, on the
+// previous version, and installed with the model in one step (derived.go).
 //
 // Only the fast variant is compiled before SetModel returns; the careful one
 // (several times larger, and OPA's recursion check is quadratic in the
@@ -295,15 +297,32 @@ func (e *Engine) SetModel(serviceID string, m *model.Model, opts ...ModelOptions
 	}()
 	// The mirrored directory, the closures and the model change together:
 	// an evaluation holding the store's read lock sees all old or all new.
-	e.store.apply(func(ts *tuples) {
-		e.setDirectory(ts, serviceID, e.current(serviceID), cm)
-		ts.recomputeService(serviceID, cm.closables)
-		ts.recomputeChains(serviceID, cm.chains)
-		e.mu.Lock()
-		e.models[serviceID] = cm
-		e.mu.Unlock()
+	e.store.write(func(ts *tuples) func() {
+		prev := e.current(serviceID)
+		if (prev != nil && prev.dirTypes != nil) != (cm.dirTypes != nil) {
+			// Opting in to the directory or out of it adds or removes
+			// tuples, which checks read: all of it under the write lock.
+			return func() {
+				e.setDirectory(ts, serviceID, prev, cm)
+				ts.recomputeService(serviceID, cm.closables)
+				ts.recomputeChains(serviceID, cm.chains)
+				e.install(cm)
+			}
+		}
+		d := ts.derive(serviceID, cm.closables, cm.chains)
+		return func() {
+			ts.installDerived(serviceID, d)
+			e.install(cm)
+		}
 	})
 	return nil
+}
+
+// install makes c its service's current model.
+func (e *Engine) install(c *compiled) {
+	e.mu.Lock()
+	e.models[c.service] = c
+	e.mu.Unlock()
 }
 
 // compileRego parses and compiles one generated module.

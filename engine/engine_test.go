@@ -60,13 +60,7 @@ func newEngine(t testing.TB, dsl string, opts ...Options) *Engine {
 
 func write(t testing.TB, e *Engine, keys ...[3]string) {
 	t.Helper()
-	muts := make([]Mutation, len(keys))
-	for i, k := range keys {
-		muts[i] = Mutation{ServiceID: "svc", Tuple: mustTuple(t, k[0], k[1], k[2])}
-	}
-	if err := e.Apply(context.Background(), muts); err != nil {
-		t.Fatal(err)
-	}
+	writeTo(t, e, "svc", keys...)
 }
 
 func check(t testing.TB, e *Engine, obj, rel, user string, ctxTuples ...tuple.Tuple) (bool, error) {
