@@ -16,6 +16,7 @@ func newServe(g *globals) *cobra.Command {
 		addr          string
 		pprofAddr     string
 		providersFile string
+		gcPercent     int
 		cfg           app.Config
 	)
 	cmd := &cobra.Command{
@@ -25,6 +26,9 @@ func newServe(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger(cmd.ErrOrStderr())
 			if err != nil {
+				return err
+			}
+			if err := setGCPace(gcPercent, log); err != nil {
 				return err
 			}
 			gin.SetMode(gin.ReleaseMode)
@@ -71,6 +75,7 @@ func newServe(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", ":9003", "address to listen on")
+	f.IntVar(&gcPercent, "gc-percent", defaultGCPercent, "the collector's pace: collect when the heap has grown by this % of the live data (Go's GOGC; a GOGC environment variable wins)")
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	f.StringVar(&cfg.AdminKey, "admin-key", "", "admin credential (prefer the SENTINEL_ADMIN_KEY environment variable)")
 	f.DurationVar(&cfg.PollInterval, "poll-interval", 0, "changelog polling interval (default 1s on PostgreSQL with LISTEN/NOTIFY, 100ms on SQLite)")
