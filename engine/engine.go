@@ -32,7 +32,10 @@
 // writes on every write (quadratic in the batch). A batch of changes is
 // computed beside the index while checks go on, then installed under the
 // write lock in one step, so an evaluation sees all of it or none
-// (batch.go). Deletes prune what they leave empty.
+// (batch.go). Deletes prune what they leave empty. A new model's closures
+// and chains (below) are computed from the tuples the same way and swapped
+// in with the model (derived.go): at 1M tuples, ≈1.2 s of work that checks
+// do not wait for.
 //
 // Beside the tuples, the index keeps what the fast variant reads instead
 // of walking, kept in step with the tuples they follow in the same batch:
