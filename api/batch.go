@@ -57,7 +57,7 @@ type batchCheckResponse struct {
 // refuses gets its own error and the others are answered.
 func (s *Server) batchCheck(c *gin.Context) {
 	var req batchCheckRequest
-	if !bind(c, &req) {
+	if !bindQuery(c, &req) {
 		return
 	}
 	if err := validateBatch(req.Checks); err != nil {

@@ -40,7 +40,7 @@ type checkResponse struct {
 // is the engine's judgement (ErrInvalidRequest → 400).
 func (s *Server) check(c *gin.Context) {
 	var req checkRequest
-	if !bind(c, &req) {
+	if !bindQuery(c, &req) {
 		return
 	}
 	q, err := parseQuestion(req.Object, req.Relation, req.User, req.Contextual)

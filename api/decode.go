@@ -48,12 +48,21 @@ var errTrailing = errors.New("trailing data after the object")
 // bodyReader keeps the body's read error, so bind can tell a body it could
 // not read (too large, cut off) from one that is not valid JSON.
 type bodyReader struct {
-	r   io.Reader
-	err error
+	r    io.Reader
+	err  error
+	data bool // something other than white space was read
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
+	if !b.data {
+		for _, c := range p[:n] {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				b.data = true
+				break
+			}
+		}
+	}
 	if err != nil && err != io.EOF {
 		b.err = err
 	}

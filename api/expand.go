@@ -23,7 +23,7 @@ type expandResponse struct {
 // expand answers the one-level userset tree of object#relation.
 func (s *Server) expand(c *gin.Context) {
 	var req expandRequest
-	if !bind(c, &req) {
+	if !bindQuery(c, &req) {
 		return
 	}
 	obj, err := tuple.ParseObject(req.Object)

@@ -44,7 +44,7 @@ type listResponse struct {
 // consistency.at_least to read later pages at least as fresh.
 func (s *Server) list(c *gin.Context) {
 	var req listRequest
-	if !bind(c, &req) {
+	if !bindQuery(c, &req) {
 		return
 	}
 	ereq, size, after, err := parseList(req)
@@ -155,7 +155,7 @@ type listUsersResponse struct {
 // "group:eng#member" for a userset filter.
 func (s *Server) listUsers(c *gin.Context) {
 	var req listUsersRequest
-	if !bind(c, &req) {
+	if !bindQuery(c, &req) {
 		return
 	}
 	ereq, err := parseListUsers(req)

@@ -159,3 +159,40 @@ func readBodies(consistency any) map[string]map[string]any {
 	}
 	return b
 }
+
+// The query routes' decoding errors say what is wrong and where, in words
+// of their own: no Go type names, the same in every process.
+func TestQueryDecodeMessages(t *testing.T) {
+	e := startRead(t)
+	const valid = `"object":"doc:1","relation":"viewer","user":"user:anne"`
+	cases := []struct {
+		name, path, body, want string
+	}{
+		{"empty", "/v1/check", ``, "request body is empty"},
+		{"white space", "/v1/check", " \n\t", "request body is empty"},
+		{"cut off", "/v1/check", `{"object":`, "malformed JSON body"},
+		{"not an object", "/v1/check", `[1]`, "at /: a JSON array where an object is expected"},
+		{"unknown field", "/v1/check", `{` + valid + `,"objekt":"doc:1"}`, `unknown field "objekt"`},
+		{"names match exactly", "/v1/check", `{"Object":"doc:1","relation":"viewer","user":"user:anne"}`, `unknown field "Object"`},
+		{"duplicate field", "/v1/check", `{` + valid + `,"object":"doc:2"}`, `duplicate field "object"`},
+		{"wrong type", "/v1/check", `{` + valid + `,"explain":"yes"}`, "at /explain: a JSON string where a boolean is expected"},
+		{"wrong type in a list", "/v1/check", `{` + valid + `,"contextual_tuples":[{"object":1}]}`, "at /contextual_tuples/0/object: a JSON number where a string is expected"},
+		{"trailing data", "/v1/check", `{` + valid + `} {}`, "malformed JSON body"},
+		{"invalid UTF-8", "/v1/check", "{\"object\":\"doc:\xff\",\"relation\":\"viewer\",\"user\":\"user:anne\"}", "malformed JSON body"},
+		{"page_size not a number", "/v1/list", `{"type":"doc","relation":"viewer","user":"user:anne","page_size":"ten"}`, "at /page_size: a JSON string where a number is expected"},
+		{"batch item unknown field", "/v1/check/batch", `{"checks":[{"correlation_id":"a",` + valid + `,"x":1}]}`, `unknown field "x"`},
+		{"list-users duplicate", "/v1/list-users", `{"object":"doc:1","object":"doc:1","relation":"viewer","user_filters":[{"type":"user"}]}`, `duplicate field "object"`},
+		{"expand unknown field", "/v1/expand", `{"object":"doc:1","relation":"viewer","user":"user:anne"}`, `unknown field "user"`},
+	}
+	for _, c := range cases {
+		r := e.do("POST", c.path, e.key, c.body)
+		errObj, _ := r.Body["error"].(map[string]any)
+		msg, _ := errObj["message"].(string)
+		if r.Status != 400 || errCode(r) != "invalid_argument" || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %d %q %q, want 400 invalid_argument saying %q", c.name, r.Status, errCode(r), msg, c.want)
+		}
+		if strings.Contains(msg, "api.") || strings.Contains(msg, "Go ") {
+			t.Errorf("%s: the message names Go types: %q", c.name, msg)
+		}
+	}
+}
