@@ -26,21 +26,28 @@ func bind(c *gin.Context, v any) bool {
 			err = errTrailing
 		}
 	}
+	if err == nil {
+		return true
+	}
+	refuseBody(c, body, errors.Is(err, io.EOF), err.Error())
+	return false
+}
+
+// refuseBody answers a body that did not decode: 413 if it was too large,
+// 400 if it could not be read, was empty, or was not what problem says.
+func refuseBody(c *gin.Context, body *bodyReader, empty bool, problem string) {
 	var tooBig *http.MaxBytesError
 	switch {
-	case err == nil:
-		return true
 	case errors.As(body.err, &tooBig):
 		fail(c, http.StatusRequestEntityTooLarge, codeTooLarge,
 			fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
 	case body.err != nil:
 		fail(c, http.StatusBadRequest, codeInvalidArgument, "read request body: "+body.err.Error())
-	case errors.Is(err, io.EOF):
+	case empty:
 		fail(c, http.StatusBadRequest, codeInvalidArgument, "request body is empty; a JSON object is required")
 	default:
-		fail(c, http.StatusBadRequest, codeInvalidArgument, "malformed JSON body: "+err.Error())
+		fail(c, http.StatusBadRequest, codeInvalidArgument, "malformed JSON body: "+problem)
 	}
-	return false
 }
 
 var errTrailing = errors.New("trailing data after the object")

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"reflect"
 
 	"github.com/gin-gonic/gin"
@@ -26,20 +25,10 @@ var queryDecoding = jsonv2.RejectUnknownMembers(true)
 func bindQuery(c *gin.Context, v any) bool {
 	body := &bodyReader{r: c.Request.Body}
 	err := jsonv2.UnmarshalRead(body, v, queryDecoding)
-	var tooBig *http.MaxBytesError
-	switch {
-	case err == nil:
+	if err == nil {
 		return true
-	case errors.As(body.err, &tooBig):
-		fail(c, http.StatusRequestEntityTooLarge, codeTooLarge,
-			fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
-	case body.err != nil:
-		fail(c, http.StatusBadRequest, codeInvalidArgument, "read request body: "+body.err.Error())
-	case !body.data:
-		fail(c, http.StatusBadRequest, codeInvalidArgument, "request body is empty; a JSON object is required")
-	default:
-		fail(c, http.StatusBadRequest, codeInvalidArgument, "malformed JSON body: "+decodeProblem(err))
 	}
+	refuseBody(c, body, !body.data, decodeProblem(err))
 	return false
 }
 
