@@ -195,4 +195,8 @@ func TestQueryDecodeMessages(t *testing.T) {
 			t.Errorf("%s: the message names Go types: %q", c.name, msg)
 		}
 	}
+	huge := `{` + valid + `,"contextual_tuples":[` + strings.Repeat(`{"object":"doc:1","relation":"viewer","user":"user:anne"},`, 20000) + `]}`
+	if r := e.do("POST", "/v1/check", e.key, huge); r.Status != 413 || errCode(r) != "request_too_large" {
+		t.Errorf("a body over the limit: %d %q, want 413 request_too_large", r.Status, errCode(r))
+	}
 }
