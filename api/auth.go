@@ -29,23 +29,44 @@ func credential(c *gin.Context, header string) string {
 // serviceAuth authenticates a service key and scopes the request to its
 // service. Every /v1 handler reads the service from the context only.
 func (s *Server) serviceAuth(c *gin.Context) {
+	svc, ok := s.authenticate(c)
+	if !ok {
+		return
+	}
+	c.Set(serviceKeyCtx, svc)
+	c.Next()
+}
+
+// withService is serviceAuth for the query routes (query.go), which run
+// many times a second: it hands the service to the handler rather than
+// through gin's per-request map, which a check would allocate for it alone.
+func (s *Server) withService(h func(c *gin.Context, svc store.Service)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if svc, ok := s.authenticate(c); ok {
+			h(c, svc)
+		}
+	}
+}
+
+// authenticate returns the service whose key the request carries, or
+// answers 401 (or 500) itself.
+func (s *Server) authenticate(c *gin.Context) (store.Service, bool) {
 	secret := credential(c, "X-Service-Key")
 	if secret == "" {
 		fail(c, http.StatusUnauthorized, codeUnauthenticated,
 			"missing service key: send Authorization: Bearer sk_… or X-Service-Key: sk_…")
-		return
+		return store.Service{}, false
 	}
 	svc, _, err := s.cfg.Keys.Authenticate(c.Request.Context(), secret)
 	if err != nil {
 		if errors.Is(err, servicekey.ErrInvalid) {
 			fail(c, http.StatusUnauthorized, codeUnauthenticated, err.Error())
-			return
+			return store.Service{}, false
 		}
 		s.failErr(c, err)
-		return
+		return store.Service{}, false
 	}
-	c.Set(serviceKeyCtx, svc)
-	c.Next()
+	return svc, true
 }
 
 func service(c *gin.Context) store.Service {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/store"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
@@ -55,7 +56,7 @@ type batchCheckResponse struct {
 // refused (400) only for its shape — no checks, too many, a missing or
 // repeated correlation id; a check that is malformed or that the engine
 // refuses gets its own error and the others are answered.
-func (s *Server) batchCheck(c *gin.Context) {
+func (s *Server) batchCheck(c *gin.Context, svc store.Service) {
 	var req batchCheckRequest
 	if !bindQuery(c, &req) {
 		return
@@ -64,7 +65,7 @@ func (s *Server) batchCheck(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc, rev, ok := s.readScope(c, req.Consistency)
+	rev, ok := s.readScope(c, svc, req.Consistency)
 	if !ok {
 		return
 	}

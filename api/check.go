@@ -11,6 +11,7 @@ import (
 
 	"github.com/sentinel-auth/sentinel/engine"
 	"github.com/sentinel-auth/sentinel/revision"
+	"github.com/sentinel-auth/sentinel/store"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
@@ -38,7 +39,7 @@ type checkResponse struct {
 // check answers from the engine's in-memory store only. Syntax is checked
 // here; whether the type, relation, user and contextual tuples fit the model
 // is the engine's judgement (ErrInvalidRequest → 400).
-func (s *Server) check(c *gin.Context) {
+func (s *Server) check(c *gin.Context, svc store.Service) {
 	var req checkRequest
 	if !bindQuery(c, &req) {
 		return
@@ -48,7 +49,7 @@ func (s *Server) check(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc, rev, ok := s.readScope(c, req.Consistency)
+	rev, ok := s.readScope(c, svc, req.Consistency)
 	if !ok {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/store"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
@@ -21,7 +22,7 @@ type expandResponse struct {
 }
 
 // expand answers the one-level userset tree of object#relation.
-func (s *Server) expand(c *gin.Context) {
+func (s *Server) expand(c *gin.Context, svc store.Service) {
 	var req expandRequest
 	if !bindQuery(c, &req) {
 		return
@@ -34,7 +35,7 @@ func (s *Server) expand(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc, rev, ok := s.readScope(c, req.Consistency)
+	rev, ok := s.readScope(c, svc, req.Consistency)
 	if !ok {
 		return
 	}

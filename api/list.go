@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sentinel-auth/sentinel/engine"
+	"github.com/sentinel-auth/sentinel/store"
 	"github.com/sentinel-auth/sentinel/tuple"
 )
 
@@ -42,7 +43,7 @@ type listResponse struct {
 // together are complete and never repeat an object. Each page is evaluated
 // at the revision it reports; pass the first page's revision as
 // consistency.at_least to read later pages at least as fresh.
-func (s *Server) list(c *gin.Context) {
+func (s *Server) list(c *gin.Context, svc store.Service) {
 	var req listRequest
 	if !bindQuery(c, &req) {
 		return
@@ -52,7 +53,7 @@ func (s *Server) list(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc, rev, ok := s.readScope(c, req.Consistency)
+	rev, ok := s.readScope(c, svc, req.Consistency)
 	if !ok {
 		return
 	}
@@ -153,7 +154,7 @@ type listUsersResponse struct {
 // listUsers answers every user matching the filters that has the relation
 // on the object: "user:anne", "user:*" for a wildcard grant,
 // "group:eng#member" for a userset filter.
-func (s *Server) listUsers(c *gin.Context) {
+func (s *Server) listUsers(c *gin.Context, svc store.Service) {
 	var req listUsersRequest
 	if !bindQuery(c, &req) {
 		return
@@ -163,7 +164,7 @@ func (s *Server) listUsers(c *gin.Context) {
 		fail(c, http.StatusBadRequest, codeInvalidArgument, err.Error())
 		return
 	}
-	svc, rev, ok := s.readScope(c, req.Consistency)
+	rev, ok := s.readScope(c, svc, req.Consistency)
 	if !ok {
 		return
 	}

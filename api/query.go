@@ -122,12 +122,11 @@ func (s *Server) logDecision(c *gin.Context, id, serviceID string, q question, a
 
 // readScope does what every read does before it asks the engine: wait for
 // the requested consistency and require a model. It answers errors itself
-// and returns the caller's service and the revision the answer reflects at
-// least (read before evaluating).
-func (s *Server) readScope(c *gin.Context, cons *consistency) (store.Service, uint64, bool) {
-	svc := service(c)
+// and returns the revision the answer reflects at least (read before
+// evaluating).
+func (s *Server) readScope(c *gin.Context, svc store.Service, cons *consistency) (uint64, bool) {
 	if !s.consistent(c, cons) || !s.requireModel(c, svc.ID) {
-		return svc, 0, false
+		return 0, false
 	}
-	return svc, s.cfg.Sync.Applied(), true
+	return s.cfg.Sync.Applied(), true
 }

@@ -165,11 +165,13 @@ func New(cfg Config) *Server {
 	v1.POST("/tuples", s.writeTuples)
 	v1.GET("/tuples", s.readTuples)
 	v1.GET("/changes", s.changes)
-	v1.POST("/check", s.check)
-	v1.POST("/check/batch", s.batchCheck)
-	v1.POST("/list", s.list)
-	v1.POST("/list-users", s.listUsers)
-	v1.POST("/expand", s.expand)
+	// The query routes authenticate the key themselves (withService).
+	query := r.Group("/v1")
+	query.POST("/check", s.withService(s.check))
+	query.POST("/check/batch", s.withService(s.batchCheck))
+	query.POST("/list", s.withService(s.list))
+	query.POST("/list-users", s.withService(s.listUsers))
+	query.POST("/expand", s.withService(s.expand))
 
 	admin := r.Group("/v1/admin", s.adminAuth)
 	admin.POST("/services", s.createService)
