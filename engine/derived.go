@@ -13,7 +13,7 @@ type derived struct {
 // model, beside the index rather than in it: it reads the tuple indexes
 // (shared, unchanged) and writes only its own maps, so checks go on
 // meanwhile. The caller must hold the index's writer lock, so that the
-// tuples cannot change under it; install then swaps the result in.
+// tuples cannot change under it; installDerived then swaps the result in.
 //
 // At 1M tuples this is ≈1.2 s of work that SetModel used to do under the
 // write lock, stalling every service's checks for that long.
