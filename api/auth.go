@@ -27,7 +27,8 @@ func credential(c *gin.Context, header string) string {
 }
 
 // serviceAuth authenticates a service key and scopes the request to its
-// service. Every /v1 handler reads the service from the context only.
+// service. The /v1 handlers behind it read the service from the context
+// only; the query routes get it from withService instead.
 func (s *Server) serviceAuth(c *gin.Context) {
 	svc, ok := s.authenticate(c)
 	if !ok {
