@@ -45,6 +45,8 @@ func decodeProblem(err error) string {
 		switch {
 		case errors.Is(sem.Err, jsonv2.ErrUnknownName):
 			return fmt.Sprintf("unknown field %q", sem.JSONPointer.LastToken())
+		case sem.GoType != nil && sem.JSONKind == '0' && isInteger(sem.GoType):
+			return fmt.Sprintf("at %s: %s is not an integer in range", at, sem.JSONValue)
 		case sem.GoType != nil && sem.JSONKind != 0:
 			return fmt.Sprintf("at %s: a JSON %s where %s is expected", at, kindName(sem.JSONKind), goKindName(sem.GoType))
 		}
@@ -76,6 +78,15 @@ func kindName(k jsontext.Kind) string {
 		return "array"
 	}
 	return "value"
+}
+
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 func goKindName(t reflect.Type) string {

@@ -179,6 +179,8 @@ func TestQueryDecodeMessages(t *testing.T) {
 		{"wrong type in a list", "/v1/check", `{` + valid + `,"contextual_tuples":[{"object":1}]}`, "at /contextual_tuples/0/object: a JSON number where a string is expected"},
 		{"trailing data", "/v1/check", `{` + valid + `} {}`, "malformed JSON body"},
 		{"invalid UTF-8", "/v1/check", "{\"object\":\"doc:\xff\",\"relation\":\"viewer\",\"user\":\"user:anne\"}", "malformed JSON body"},
+		{"page_size not an integer", "/v1/list", `{"type":"doc","relation":"viewer","user":"user:anne","page_size":10.5}`, "at /page_size: 10.5 is not an integer in range"},
+		{"page_size out of range", "/v1/list", `{"type":"doc","relation":"viewer","user":"user:anne","page_size":99999999999999999999}`, "is not an integer in range"},
 		{"page_size not a number", "/v1/list", `{"type":"doc","relation":"viewer","user":"user:anne","page_size":"ten"}`, "at /page_size: a JSON string where a number is expected"},
 		{"batch item unknown field", "/v1/check/batch", `{"checks":[{"correlation_id":"a",` + valid + `,"x":1}]}`, `unknown field "x"`},
 		{"list-users duplicate", "/v1/list-users", `{"object":"doc:1","object":"doc:1","relation":"viewer","user_filters":[{"type":"user"}]}`, `duplicate field "object"`},
